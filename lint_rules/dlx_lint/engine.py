@@ -1,0 +1,235 @@
+"""The engine: (path, source text, settings) -> sorted diagnostics.
+
+Pipeline: prefilter (rules whose `requires` text is absent are skipped; a file no enabled
+rule applies to is not parsed) -> libcst parse -> semantic model -> every enabled rule ->
+positions of the reported nodes -> ``# noqa`` suppression -> sort. The CLI, the language
+server and the tests all call `lint_source` (or `lint_bytes` for raw file contents).
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import tokenize
+from dataclasses import dataclass
+
+import libcst as cst
+
+from .diagnostics import Diagnostic, Severity, rule_url
+from .positions import compute_spans
+from .registry import all_rules, rules_by_code
+from .rule import Finding, Rule
+from .semantic.model import SemanticModel
+from .settings import Settings
+from .suppression import is_suppressed, parse_noqa
+
+SYNTAX_ERROR = "DLX900"
+IO_ERROR = "DLX902"
+INTERNAL_ERROR = "DLX999"
+
+_DEFAULT_SETTINGS = Settings()
+
+
+class DecodeError(ValueError):
+    """The bytes of a file cannot be read as Python source text."""
+
+
+@dataclass(frozen=True)
+class DecodedSource:
+    """Source text plus what is needed to write it back byte-for-byte.
+
+    Attributes:
+        text: the decoded text (newlines as in the file).
+        encoding: the codec used (``utf-8``, ``utf-8-sig`` for a BOM, or the PEP 263 one).
+    """
+
+    text: str
+    encoding: str
+
+
+def decode_source(data: bytes) -> DecodedSource:
+    """Decode Python source bytes as the interpreter would (BOM, PEP 263 cookie, else UTF-8).
+
+    Raises:
+        DecodeError: for NUL bytes (a binary file), an unknown declared encoding, or bytes
+            invalid in the encoding; the message says which and where.
+    """
+    if b"\x00" in data:
+        raise DecodeError("binary file (contains NUL bytes); not Python source")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        raise DecodeError(str(error)) from None
+    try:
+        codecs.lookup(encoding)
+        text = data.decode(encoding)
+    except LookupError:
+        raise DecodeError(f"unknown encoding {encoding!r} declared") from None
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise DecodeError(
+            f"not valid {encoding} (byte 0x{data[error.start]:02x} at line {line}); "
+            "declare the encoding with a `# -*- coding: ... -*-` comment"
+        ) from None
+    if encoding == "utf-8-sig" and text.startswith("\ufeff"):
+        text = text[1:]
+    return DecodedSource(text, encoding)
+
+
+def lint_source(path: str, source: str, settings: Settings | None = None, *, raise_errors: bool = False) -> list[Diagnostic]:
+    """Lint one Python source text.
+
+    Args:
+        path: the file's path (used for per-file ignores and in the diagnostics).
+        source: the text.
+        settings: effective settings; defaults when None.
+        raise_errors: re-raise a rule's internal exception instead of reporting it as a
+            ``DLX999 internal-error`` diagnostic (the tests use this).
+
+    Returns:
+        Diagnostics sorted by (row, column, code), suppressed ones removed.
+    """
+    settings = settings or _DEFAULT_SETTINGS
+    enabled = settings.enabled_codes(path)
+    rules = [
+        rule
+        for rule in all_rules()
+        if rule.code in enabled and rule.requires and any(text in source for text in rule.requires)
+    ]
+    if not rules:
+        return []
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        if SYNTAX_ERROR not in enabled:
+            return []
+        return [syntax_error_diagnostic(path, error, settings)]
+    except RecursionError:
+        if SYNTAX_ERROR not in enabled:
+            return []
+        return [_file_diagnostic(SYNTAX_ERROR, path, "file too deeply nested to parse", settings)]
+    model = SemanticModel(module, source, path, settings)
+    return check_model(model, rules, settings, raise_errors=raise_errors)
+
+
+def check_model(model: SemanticModel, rules: list[Rule], settings: Settings, *, raise_errors: bool = False) -> list[Diagnostic]:
+    """Run `rules` over a built model and turn their findings into diagnostics."""
+    path = model.path
+    found: list[tuple[Rule, Finding]] = []
+    errors: list[Diagnostic] = []
+    seen: set[tuple[str, int]] = set()
+    for rule in rules:
+        try:
+            for finding in rule.check(model):
+                key = (rule.code, id(finding.node))
+                if key not in seen:
+                    seen.add(key)
+                    found.append((rule, finding))
+        except Exception as error:  # a crashing rule must not take the run down
+            if raise_errors:
+                raise
+            errors.append(_file_diagnostic(
+                INTERNAL_ERROR, path,
+                f"rule {rule.code} ({rule.name}) failed on this file: {type(error).__name__}: {error}; please report it",
+                settings,
+            ))
+    if not found:
+        return errors
+    spans = compute_spans(model.module, [finding.node for _, finding in found])
+    noqa = parse_noqa(model.source)
+    diagnostics: list[Diagnostic] = []
+    for rule, finding in found:
+        span = spans.get(finding.node)
+        if span is None:
+            continue
+        row, column, end_row, end_column = span
+        if is_suppressed(noqa.get(row), rule.code, rule.name):
+            continue
+        severity = settings.severity_of(rule.code, rule.severity_for(model, finding))
+        diagnostics.append(Diagnostic(
+            code=rule.code,
+            name=rule.name,
+            message=finding.message,
+            severity=severity,
+            filename=path,
+            row=row,
+            column=column + 1,
+            end_row=end_row,
+            end_column=end_column + 1,
+            noqa_row=row,
+            url=rule_url(rule.code, rule.name),
+        ))
+    diagnostics.extend(errors)
+    diagnostics.sort(key=Diagnostic.sort_key)
+    return diagnostics
+
+
+def syntax_error_diagnostic(path: str, error: cst.ParserSyntaxError, settings: Settings) -> Diagnostic:
+    """The DLX900 diagnostic for a parse failure, at the parser's position."""
+    rule = rules_by_code()[SYNTAX_ERROR]
+    message = str(error.message).strip().splitlines()[0] if error.message else "invalid syntax"
+    row = max(1, error.raw_line)
+    column = max(1, error.raw_column + 1)
+    return Diagnostic(
+        code=rule.code,
+        name=rule.name,
+        message=f"SyntaxError: {message}",
+        severity=settings.severity_of(rule.code, rule.severity),
+        filename=path,
+        row=row,
+        column=column,
+        end_row=row,
+        end_column=column,
+        noqa_row=None,
+        url=rule_url(rule.code, rule.name),
+    )
+
+
+def _file_diagnostic(code: str, path: str, message: str, settings: Settings) -> Diagnostic:
+    rule = rules_by_code().get(code)
+    name = rule.name if rule else "internal-error"
+    severity = rule.severity if rule else Severity.ERROR
+    return Diagnostic(
+        code=code,
+        name=name,
+        message=message,
+        severity=settings.severity_of(code, severity) if rule else severity,
+        filename=path,
+        row=1,
+        column=1,
+        end_row=1,
+        end_column=1,
+        noqa_row=None,
+        url=rule_url(code, name),
+    )
+
+
+def lint_bytes(path: str, data: bytes, settings: Settings | None = None, *, raise_errors: bool = False) -> list[Diagnostic]:
+    """Lint raw file contents: decode (BOM, PEP 263), then `lint_source`.
+
+    A file that cannot be decoded yields one ``DLX902 io-error`` diagnostic saying why.
+    """
+    settings = settings or _DEFAULT_SETTINGS
+    try:
+        decoded = decode_source(data)
+    except DecodeError as error:
+        if IO_ERROR not in settings.enabled_codes(path):
+            return []
+        return [_file_diagnostic(IO_ERROR, path, str(error), settings)]
+    return lint_source(path, decoded.text, settings, raise_errors=raise_errors)
+
+
+def io_error_diagnostic(path: str, error: OSError, settings: Settings | None = None) -> Diagnostic:
+    """The DLX902 diagnostic for a file that cannot be read (permissions, vanished...)."""
+    reason = error.strerror or type(error).__name__
+    return _file_diagnostic(IO_ERROR, path, f"cannot read file: {reason}", settings or _DEFAULT_SETTINGS)
+
+
+def display_path(path: str) -> str:
+    """A path relative to the working directory when it lies below it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel

@@ -1,0 +1,102 @@
+"""The shape every rule module fills in: identity, explanation, examples and detection.
+
+A rule is one class in one module under `dlx_lint.rules`. The class carries its metadata and
+explanation as class attributes and implements `check`, which asks the file's semantic model
+for facts and yields `Finding`s. The engine turns findings into `Diagnostic`s (positions,
+severity overrides, suppression), so a rule never deals with positions or configuration.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Iterator
+
+import libcst as cst
+
+from .diagnostics import Applicability, Severity
+
+if TYPE_CHECKING:
+    from .semantic.model import SemanticModel
+
+
+class FixAvailability(enum.Enum):
+    """Whether a rule offers a fix: never, for some occurrences, or for every occurrence."""
+
+    NEVER = "never"
+    SOMETIMES = "sometimes"
+    ALWAYS = "always"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a rule reports: the node the diagnostic is attached to and the message.
+
+    Attributes:
+        node: the libcst node whose start is the reported position (the catalog's
+            "Diagnostic location" table says which node for each rule).
+        message: the diagnostic message for this occurrence.
+        code: set only by rules that emit more than one code (the syntax-error pseudo rule).
+    """
+
+    node: cst.CSTNode
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A public source an explanation rests on."""
+
+    title: str
+    url: str
+
+
+class Rule:
+    """Base class of all rules. Subclasses set the class attributes and implement `check`.
+
+    Class attributes:
+        code: ``DLX`` + three digits; DLX0xx correctness, DLX1xx performance, DLX3xx
+            deprecations, DLX9xx meta.
+        name: kebab-case, unique; accepted wherever a code is.
+        severity: default severity.
+        enabled_by_default: whether a run without `select` includes the rule.
+        requires: substrings at least one of which must occur in the source text for the rule
+            to run at all (the prefilter; a file that never mentions torch is not parsed).
+        summary: one line for `dlx-lint rule --all`.
+        what, why, example, use_instead, fix_safety, limitations: explanation sections in
+            Markdown (``example`` and ``use_instead`` are Python code).
+        references: public sources.
+        bad_examples: snippets whose offending lines end with ``# expect: CODE``.
+        good_examples: snippets on which the rule must stay silent.
+        fix_availability, fix_applicability: the fix the rule offers (see issue on fixes).
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    enabled_by_default: ClassVar[bool] = True
+    requires: ClassVar[tuple[str, ...]] = ("torch",)
+    summary: ClassVar[str]
+    what: ClassVar[str]
+    why: ClassVar[str]
+    example: ClassVar[str]
+    use_instead: ClassVar[str]
+    fix_safety: ClassVar[str] = ""
+    limitations: ClassVar[str] = ""
+    references: ClassVar[tuple[Reference, ...]] = ()
+    bad_examples: ClassVar[tuple[str, ...]] = ()
+    good_examples: ClassVar[tuple[str, ...]] = ()
+    fix_availability: ClassVar[FixAvailability] = FixAvailability.NEVER
+    fix_applicability: ClassVar[Applicability | None] = None
+
+    def check(self, model: "SemanticModel") -> Iterator[Finding]:
+        """Yield the findings of this rule in one file.
+
+        Args:
+            model: the file's semantic model (parsed module plus the shared analyses).
+        """
+        raise NotImplementedError
+
+    def severity_for(self, model: "SemanticModel", finding: Finding) -> Severity:
+        """The severity of one finding; rules whose severity depends on context override this."""
+        return self.severity

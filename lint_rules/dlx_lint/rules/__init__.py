@@ -1,0 +1,1 @@
+"""One module per rule; `dlx_lint.registry` discovers them."""

@@ -1,0 +1,291 @@
+"""Regions of code: gradient-disabled contexts and evaluation regions.
+
+Evaluation regions follow rules-catalog.md section 1 and clauses 2, 3 and 13:
+- a function that directly calls ``m.eval()``/``m.train(False)``, or is decorated with
+  ``torch.no_grad``/``torch.inference_mode``, or is named ``validat*``/``evaluat*``/``test*``/
+  ``eval*`` (not pytest's ``test_*``), and that neither steps an optimizer nor calls backward
+  (directly or through same-file callees); Lightning's ``validation_step``/``test_step``/
+  ``predict_step`` methods are exempt;
+- a loop over an iterable named like ``val_loader``/``valid*``/``test*``/``eval*``/``dev*``
+  that does not train;
+- inside any function, the code an ``m.eval()`` dominates, until ``m.train()``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+import libcst as cst
+
+from .flow import PathWalker, block_statements
+from .names import dotted_name
+from .training import (
+    callee_summary,
+    calls_in,
+    is_backward,
+    loop_trains,
+    mapped_slots,
+    mode_switch,
+    step_info,
+    summary,
+)
+
+if TYPE_CHECKING:
+    from .model import SemanticModel
+    from .scopes import Scope
+
+_GRAD_OFF = frozenset({"torch.no_grad", "torch.inference_mode"})
+_SET_GRAD = frozenset({"torch.set_grad_enabled"})
+_EVAL_NAME = re.compile(r"^(?:validat|evaluat|test|eval)", re.IGNORECASE)
+_EVAL_ITERABLE = re.compile(r"^(?:val|valid|validation|test|testing|eval|evaluation|dev)(?:$|_|[A-Z0-9])", re.IGNORECASE)
+_LIGHTNING_HOOKS = frozenset({"validation_step", "test_step", "predict_step"})
+_AUTOGRAD_GRAD = frozenset({"torch.autograd.grad"})
+
+
+# --------------------------------------------------------------------------- gradient mode
+
+
+def disables_grad(model: "SemanticModel", expr: cst.BaseExpression, scope: "Scope | None" = None) -> bool:
+    """Whether a context-manager or decorator expression turns autograd off:
+    ``torch.no_grad()``, ``torch.inference_mode()`` (not ``inference_mode(False)``),
+    ``torch.set_grad_enabled(False)``, or the bare decorators ``@torch.no_grad``."""
+    scope = scope or model.scope_for(expr)
+    if isinstance(expr, cst.Call):
+        name = model.qualname(expr.func, scope)
+        if name in _GRAD_OFF:
+            if expr.args and _is_false(expr.args[0].value):
+                return False
+            return True
+        if name in _SET_GRAD and expr.args:
+            return _is_false(expr.args[0].value)
+        return False
+    return model.qualname(expr, scope) in _GRAD_OFF
+
+
+def _is_false(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == "False"
+
+
+def function_disables_grad(model: "SemanticModel", function: cst.FunctionDef) -> bool:
+    """Whether a function is decorated with ``torch.no_grad`` / ``torch.inference_mode``."""
+    outer = model.scope_for(function)
+    return any(disables_grad(model, d.decorator, outer) for d in function.decorators)
+
+
+def lexically_grad_disabled(model: "SemanticModel", node: cst.CSTNode) -> bool:
+    """Whether `node` sits in a ``with torch.no_grad()``-like block or in a function
+    decorated so (stopping at the innermost function boundary)."""
+    for ancestor in model.ancestors(node):
+        if isinstance(ancestor, cst.With):
+            if any(disables_grad(model, item.item) for item in ancestor.items):
+                return True
+        elif isinstance(ancestor, cst.FunctionDef):
+            return function_disables_grad(model, ancestor)
+        elif isinstance(ancestor, (cst.Lambda, cst.ClassDef)):
+            return False
+    return False
+
+
+def grad_disabled(model: "SemanticModel", node: cst.CSTNode, _depth: int = 0) -> bool:
+    """`lexically_grad_disabled`, or `node`'s function is only ever called (in this file, at
+    least once) from grad-disabled code."""
+    if lexically_grad_disabled(model, node):
+        return True
+    function = model.enclosing_function(node)
+    if function is None or _depth >= 3:
+        return False
+    sites = call_sites(model, function)
+    return bool(sites) and all(grad_disabled(model, site, _depth + 1) for site in sites)
+
+
+def call_sites(model: "SemanticModel", function: cst.FunctionDef) -> list[cst.Call]:
+    """Same-file calls that resolve to `function`."""
+    from .calls import resolve_callee
+
+    def compute() -> list[cst.Call]:
+        name = function.name.value
+        candidates = model.calls_by_name.get(name, []) + model.calls_by_attr.get(name, [])
+        return [c for c in candidates if resolve_callee(model, c, model.scope_for(c)) is function]
+
+    return model.cached(("call-sites", function), compute)
+
+
+# --------------------------------------------------------------------------- eval-mode dominance
+
+
+class _EvalDominance:
+    """Must-analysis: which access paths are in eval mode at each call."""
+
+    def __init__(self, model: "SemanticModel", scope: "Scope"):
+        self.model = model
+        self.scope = scope
+        self.at_call: dict[cst.Call, frozenset] = {}
+
+    def on_assign(self, state, target, node):
+        if target in state:
+            return state - {target}
+        return state
+
+    def on_call(self, state, call):
+        previous = self.at_call.get(call)
+        self.at_call[call] = state if previous is None else previous & state
+        switch = mode_switch(self.model, call)
+        if switch is not None:
+            path, mode = switch
+            return state | {path} if mode == "eval" else state - {path}
+        found = callee_summary(self.model, call, self.model.scope_for(call))
+        if found is not None:
+            bound, callee, callee_scope = found
+            for slot, path in mapped_slots(bound, callee_scope, callee.final_mode).items():
+                finals = callee.final_mode[slot]
+                if finals == {"eval"}:
+                    state = state | {path}
+                elif "train" in finals:
+                    state = state - {path}
+        return state
+
+
+def eval_paths_at_calls(model: "SemanticModel", body_owner: cst.CSTNode) -> dict[cst.Call, frozenset]:
+    """For each call in a function (or the module body), the access paths that are in eval
+    mode on every path reaching it (``m.eval()`` dominates the call, no ``m.train()`` since)."""
+    def compute() -> dict[cst.Call, frozenset]:
+        scope = model.scopes[body_owner]
+        analysis = _EvalDominance(model, scope)
+        walker = PathWalker(model, analysis, scope, max_states=128, join=_intersect)
+        if isinstance(body_owner, cst.Module):
+            walker.run_block(tuple(body_owner.body), frozenset({frozenset()}))
+        else:
+            walker.run_block(block_statements(body_owner.body), frozenset({frozenset()}))  # type: ignore[attr-defined]
+        return analysis.at_call
+
+    return model.cached(("eval-dominance", body_owner), compute)
+
+
+def _intersect(states: frozenset) -> frozenset:
+    result = None
+    for state in states:
+        result = state if result is None else result & state
+    return frozenset({result or frozenset()})
+
+
+# --------------------------------------------------------------------------- evaluation regions
+
+
+@dataclass(frozen=True)
+class EvalRegion:
+    """Code that evaluates a model.
+
+    Attributes:
+        kind: ``function``, ``loop`` or ``dominated`` (after ``m.eval()`` in any function).
+        node: the FunctionDef or loop; for ``dominated``, the function (or Module).
+        owner: the FunctionDef or Module whose body the region belongs to.
+    """
+
+    kind: str
+    node: cst.CSTNode
+    owner: cst.CSTNode
+
+
+def eval_regions(model: "SemanticModel") -> list[EvalRegion]:
+    """Every evaluation region of the file; a loop region inside a function region is left
+    out (the function region covers it)."""
+    return model.cached("eval-regions", lambda: list(_eval_regions(model)))
+
+
+def _eval_regions(model: "SemanticModel") -> Iterator[EvalRegion]:
+    function_regions = set()
+    exempt = set()
+    for function in model.functions:
+        if is_lightning_hook(model, function):
+            exempt.add(function)
+            continue
+        if is_eval_function(model, function):
+            function_regions.add(function)
+            yield EvalRegion("function", function, function)
+    for loop in model.loops:
+        if not isinstance(loop, cst.For) or not _iterates_eval_data(loop.iter):
+            continue
+        owner = model.enclosing_function(loop)
+        if owner in function_regions or owner in exempt:
+            continue
+        if _inside_exempt(model, loop, function_regions | exempt):
+            continue
+        if loop_trains(model, loop):
+            continue
+        yield EvalRegion("loop", loop, owner if owner is not None else model.module)
+    owners: list[cst.CSTNode] = [model.module] + [f for f in model.functions if f not in function_regions and f not in exempt]
+    for owner in owners:
+        if any(_switches_to_eval(model, call) for call in calls_in(model, owner)):
+            yield EvalRegion("dominated", owner, owner)
+
+
+def _switches_to_eval(model: "SemanticModel", call: cst.Call) -> bool:
+    switch = mode_switch(model, call)
+    return switch is not None and switch[1] == "eval"
+
+
+def _inside_exempt(model: "SemanticModel", node: cst.CSTNode, functions: set) -> bool:
+    return any(a in functions for a in model.ancestors(node))
+
+
+def is_lightning_hook(model: "SemanticModel", function: cst.FunctionDef) -> bool:
+    """``validation_step``/``test_step``/``predict_step`` of a LightningModule subclass."""
+    if function.name.value not in _LIGHTNING_HOOKS:
+        return False
+    info = model.class_of_method(function)
+    return info is not None and info.is_lightning_module
+
+
+def is_eval_function(model: "SemanticModel", function: cst.FunctionDef) -> bool:
+    """Clause 13: a function-level evaluation region."""
+    def compute() -> bool:
+        facts = summary(model, function)
+        if facts.steps_any or facts.backward:
+            return False
+        if function_disables_grad(model, function):
+            return True
+        name = function.name.value
+        if _EVAL_NAME.match(name) and not name.startswith("test_"):
+            return True
+        return any(_switches_to_eval(model, call) for call in calls_in(model, function))
+
+    return model.cached(("is-eval-function", function), compute)
+
+
+def _iterates_eval_data(iterable: cst.BaseExpression) -> bool:
+    node = iterable
+    for _ in range(4):
+        if isinstance(node, cst.Call) and node.args:
+            func_name = dotted_name(node.func) or ""
+            last = func_name.rsplit(".", 1)[-1]
+            if last in ("enumerate", "tqdm", "iter", "zip", "trange", "track", "progress_bar"):
+                node = node.args[0].value
+                continue
+        break
+    name = dotted_name(node)
+    if name is None:
+        return False
+    return bool(_EVAL_ITERABLE.match(name.rsplit(".", 1)[-1]))
+
+
+def region_calls(model: "SemanticModel", region: EvalRegion) -> list[cst.Call]:
+    """Calls inside a region, in evaluation order."""
+    if region.kind == "loop":
+        loop = region.node
+        return calls_in(model, loop)
+    return calls_in(model, region.node)
+
+
+def region_has_gradient_computation(model: "SemanticModel", calls: list[cst.Call]) -> bool:
+    """Whether any call runs backward or ``torch.autograd.grad`` (gradient-based evaluation
+    such as saliency maps is exempt from DLX010)."""
+    for call in calls:
+        if is_backward(model, call):
+            return True
+        if isinstance(call.func, (cst.Name, cst.Attribute)) and model.qualname(call.func) in _AUTOGRAD_GRAD:
+            return True
+        if step_info(model, call) is not None:
+            return True
+    return False

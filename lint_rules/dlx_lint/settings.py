@@ -1,0 +1,103 @@
+"""Effective settings for linting one file, and how they pick the enabled rules."""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import os
+from dataclasses import dataclass, field
+
+from .diagnostics import Severity
+from .registry import default_codes, resolve_selector, resolve_selectors
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the engine needs to know besides the source text.
+
+    Built by `dlx_lint.config` from `[tool.dlx-lint]` and command-line flags, or by the
+    language server from editor settings. Selectors are codes (``DLX001``), prefixes
+    (``DLX0``), kebab-case names (``missing-zero-grad``) or ``ALL``.
+
+    Attributes:
+        select: replaces the default rule set when given.
+        extend_select: added to the selected set.
+        ignore: removed from the selected set.
+        per_file_ignores: ``(glob, selectors)`` pairs; a glob matches the path relative to
+            `project_root` (POSIX separators) or the file's base name.
+        exclude: globs of paths not to lint when discovering files (explicitly named files are
+            linted anyway, as in ruff without `--force-exclude`).
+        target_torch_version: the oldest PyTorch release the code must run on, ``(major,
+            minor)``; ``None`` when unset (rules-catalog.md, clause 18).
+        severity_overrides: ``(selector, severity)`` pairs applied in order.
+        project_root: directory of the `pyproject.toml` the settings came from, if any.
+    """
+
+    select: tuple[str, ...] | None = None
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = ()
+    target_torch_version: tuple[int, int] | None = None
+    severity_overrides: tuple[tuple[str, Severity], ...] = ()
+    project_root: str | None = None
+    _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def validate(self) -> None:
+        """Resolve every selector once.
+
+        Raises:
+            dlx_lint.registry.UnknownRuleError: naming the first unknown selector.
+        """
+        resolve_selectors(self.select or ())
+        resolve_selectors(self.extend_select)
+        resolve_selectors(self.ignore)
+        for _, selectors in self.per_file_ignores:
+            resolve_selectors(selectors)
+        for selector, _ in self.severity_overrides:
+            resolve_selector(selector)
+
+    def base_codes(self) -> frozenset[str]:
+        """Enabled codes before per-file ignores."""
+        cached = self._cache.get("base")
+        if cached is None:
+            chosen = set(resolve_selectors(self.select) if self.select is not None else default_codes())
+            chosen |= resolve_selectors(self.extend_select)
+            chosen -= resolve_selectors(self.ignore)
+            cached = frozenset(chosen)
+            self._cache["base"] = cached
+        return cached
+
+    def enabled_codes(self, filename: str) -> frozenset[str]:
+        """Codes enabled for one file (selection minus matching per-file ignores)."""
+        codes = self.base_codes()
+        if not self.per_file_ignores:
+            return codes
+        ignored: set[str] = set()
+        candidates = _match_candidates(filename, self.project_root)
+        for pattern, selectors in self.per_file_ignores:
+            if any(fnmatch.fnmatchcase(c, pattern) for c in candidates):
+                ignored |= resolve_selectors(selectors)
+        return codes - ignored
+
+    def severity_of(self, code: str, default: Severity) -> Severity:
+        """The user's severity for a code, else `default`."""
+        result = default
+        for selector, severity in self.severity_overrides:
+            if code in resolve_selector(selector):
+                result = severity
+        return result
+
+
+@functools.lru_cache(maxsize=4096)
+def _match_candidates(filename: str, root: str | None) -> tuple[str, ...]:
+    path = os.path.abspath(filename)
+    candidates = [os.path.basename(path), filename.replace(os.sep, "/")]
+    if root:
+        try:
+            rel = os.path.relpath(path, root)
+        except ValueError:  # another drive on Windows
+            rel = None
+        if rel and not rel.startswith(".."):
+            candidates.append(rel.replace(os.sep, "/"))
+    return tuple(candidates)
