@@ -1,0 +1,88 @@
+"""DLX025 torch-load-without-weights-only: `torch.load` without an explicit `weights_only`."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from ..diagnostics import Severity
+from ..rule import Finding, Reference, Rule
+
+
+class TorchLoadWithoutWeightsOnly(Rule):
+    code = "DLX025"
+    name = "torch-load-without-weights-only"
+    severity = Severity.WARNING
+    summary = "torch.load without weights_only= unpickles arbitrary objects on older PyTorch"
+    what = """
+Reports a call resolving to `torch.load` (any import alias) that passes no `weights_only`
+argument.
+"""
+    why = """
+`torch.load` uses `pickle`; a crafted checkpoint can run arbitrary code while it is loaded.
+`weights_only=True` restricts the unpickler to tensors, primitive types and containers. PyTorch
+2.6 made `True` the default, but code that runs on older releases is still exposed, and an
+explicit argument records the intent (`False` is needed for checkpoints that pickle whole
+modules or custom classes). TorchFix reports the same pattern as TOR102.
+"""
+    example = """
+state = torch.load(path, map_location="cpu")
+"""
+    use_instead = """
+state = torch.load(path, map_location="cpu", weights_only=True)
+"""
+    limitations = """
+With `target-torch-version` set to 2.6 or later (the oldest PyTorch the code must run on), the
+finding is informational: the default is already safe there (rules-catalog.md, clause 18).
+Calls passing `**kwargs` may pass `weights_only` and are not reported. An explicit
+`weights_only=False` on an untrusted path is outside this rule.
+"""
+    references = (
+        Reference("pytorch#86812: the weights_only unpickler", "https://github.com/pytorch/pytorch/pull/86812"),
+        Reference("PyTorch docs: torch.load", "https://docs.pytorch.org/docs/stable/generated/torch.load.html"),
+        Reference("TorchFix TOR102", "https://github.com/pytorch-labs/torchfix"),
+        Reference("so-vits-svc-fork#193", "https://github.com/voicepaw/so-vits-svc-fork/issues/193"),
+    )
+    bad_examples = (
+        """
+import torch as T
+
+def resume(path):
+    return T.load(path, map_location="cpu")  # expect: DLX025
+""",
+    )
+    good_examples = (
+        """
+import torch
+from torch import load
+
+def resume(path, **kwargs):
+    a = torch.load(path, weights_only=True)
+    b = load(path, map_location="cpu", weights_only=False)
+    c = torch.load(path, **kwargs)
+    return a, b, c
+""",
+    )
+
+    def check(self, model) -> Iterator[Finding]:
+        candidates = model.calls_by_attr.get("load", []) + model.calls_by_name.get("load", [])
+        for call in candidates:
+            if model.qualname(call.func) != "torch.load":
+                continue
+            if any(arg.star == "**" for arg in call.args):
+                continue
+            if any(arg.keyword is not None and arg.keyword.value == "weights_only" for arg in call.args):
+                continue
+            yield Finding(
+                call,
+                "`torch.load` without `weights_only=` unpickles arbitrary objects on PyTorch < 2.6; "
+                "pass `weights_only=True` (or `False` for trusted full-object checkpoints)",
+            )
+
+    def severity_for(self, model, finding):
+        settings = model.settings
+        target = settings.target_torch_version if settings is not None else None
+        if target is not None and target >= (2, 6):
+            return Severity.INFO
+        return self.severity
