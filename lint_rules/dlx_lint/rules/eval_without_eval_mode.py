@@ -1,0 +1,97 @@
+"""DLX008 eval-without-eval-mode: a model is evaluated while still in training mode."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..diagnostics import Severity
+from ..rule import Finding, Reference, Rule
+from ..semantic.evaluation import first_unmoded_forward
+
+
+class EvalWithoutEvalMode(Rule):
+    code = "DLX008"
+    name = "eval-without-eval-mode"
+    severity = Severity.WARNING
+    summary = "model evaluated without model.eval(): dropout and batch norm stay in training mode"
+    what = """
+Reports the first model call in an evaluation region (a validation/test/evaluation function, a
+function decorated with `torch.no_grad`, or a loop over `val_loader`-like data) that no
+`model.eval()` (or `model.train(False)`, or a same-file helper that calls it) precedes on every
+path.
+"""
+    why = """
+`torch.no_grad()` does not change a module's mode. In training mode, dropout keeps zeroing
+activations and batch norm normalises with the statistics of the current batch (and updates its
+running averages with evaluation data), so validation numbers are noisy, biased, and can leak
+evaluation data into the model. The PyTorch tutorials call `model.eval()` before inference for
+this reason; Zhang et al. list "Train/Eval Mode Improper Toggling" as an ML code smell.
+"""
+    example = """
+def validate(model, val_loader):
+    with torch.no_grad():
+        for x, y in val_loader:
+            pred = model(x).argmax(1)
+"""
+    use_instead = """
+def validate(model, val_loader):
+    model.eval()
+    with torch.no_grad():
+        for x, y in val_loader:
+            pred = model(x).argmax(1)
+"""
+    limitations = """
+A model whose class is defined in the same file and builds no Dropout or BatchNorm layer (and
+no functional dropout) behaves the same in both modes, so it is not reported. A callee's mode
+is only known for same-file helpers; a function that receives a model its caller already put
+in eval mode is still reported when the function itself is an evaluation region. Lightning's
+`validation_step`/`test_step`/`predict_step` are exempt: the framework switches modes.
+"""
+    references = (
+        Reference("PyTorch docs: Module.eval", "https://docs.pytorch.org/docs/stable/generated/torch.nn.Module.html#torch.nn.Module.eval"),
+        Reference("PyTorch forums: model.eval() vs torch.no_grad()", "https://discuss.pytorch.org/t/model-eval-vs-with-torch-no-grad/19615/37"),
+        Reference("pytorch-3dunet#53", "https://github.com/wolny/pytorch-3dunet/issues/53"),
+        Reference("deepspeech.pytorch#22", "https://github.com/SeanNaren/deepspeech.pytorch/pull/22"),
+        Reference("Zhang et al., Code Smells for Machine Learning Applications (CAIN 2022)", "https://arxiv.org/abs/2203.13746"),
+    )
+    bad_examples = (
+        """
+import torch
+from torch import nn
+
+def validate(model: nn.Module, val_loader):
+    with torch.no_grad():
+        return [model(x) for x in val_loader]  # expect: DLX008
+""",
+    )
+    good_examples = (
+        """
+import torch
+from torch import nn
+
+class Affine(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.fc(x)
+
+def validate(model: nn.Module, val_loader):
+    model.eval()
+    with torch.no_grad():
+        return [model(x) for x in val_loader]
+
+def evaluate(model: Affine, loader):
+    with torch.no_grad():
+        return [model(x) for x in loader]
+""",
+    )
+
+    def check(self, model) -> Iterator[Finding]:
+        for call, path in first_unmoded_forward(model):
+            yield Finding(
+                call,
+                f"`{path}` is evaluated in training mode (dropout/batch norm active); "
+                f"call `{path}.eval()` before evaluating and `{path}.train()` afterwards",
+            )
