@@ -92,11 +92,7 @@ def lint_source(path: str, source: str, settings: Settings | None = None, *, rai
     """
     settings = settings or _DEFAULT_SETTINGS
     enabled = settings.enabled_codes(path)
-    rules = [
-        rule
-        for rule in all_rules()
-        if rule.code in enabled and rule.requires and any(text in source for text in rule.requires)
-    ]
+    rules = applicable_rules(source, enabled)
     if not rules:
         return []
     try:
@@ -108,9 +104,19 @@ def lint_source(path: str, source: str, settings: Settings | None = None, *, rai
     except RecursionError:
         if SYNTAX_ERROR not in enabled:
             return []
-        return [_file_diagnostic(SYNTAX_ERROR, path, "file too deeply nested to parse", settings)]
+        return [file_diagnostic(SYNTAX_ERROR, path, "file too deeply nested to parse", settings)]
     model = SemanticModel(module, source, path, settings)
     return check_model(model, rules, settings, raise_errors=raise_errors)
+
+
+def applicable_rules(source: str, enabled: frozenset[str]) -> list[Rule]:
+    """The prefilter: enabled rules whose `requires` text occurs in `source`. When this is
+    empty the file is not parsed at all."""
+    return [
+        rule
+        for rule in all_rules()
+        if rule.code in enabled and rule.requires and any(text in source for text in rule.requires)
+    ]
 
 
 def check_model(model: SemanticModel, rules: list[Rule], settings: Settings, *, raise_errors: bool = False) -> list[Diagnostic]:
@@ -129,7 +135,7 @@ def check_model(model: SemanticModel, rules: list[Rule], settings: Settings, *, 
         except Exception as error:  # a crashing rule must not take the run down
             if raise_errors:
                 raise
-            errors.append(_file_diagnostic(
+            errors.append(file_diagnostic(
                 INTERNAL_ERROR, path,
                 f"rule {rule.code} ({rule.name}) failed on this file: {type(error).__name__}: {error}; please report it",
                 settings,
@@ -186,7 +192,8 @@ def syntax_error_diagnostic(path: str, error: cst.ParserSyntaxError, settings: S
     )
 
 
-def _file_diagnostic(code: str, path: str, message: str, settings: Settings) -> Diagnostic:
+def file_diagnostic(code: str, path: str, message: str, settings: Settings) -> Diagnostic:
+    """A diagnostic about a whole file (row 1, column 1), e.g. DLX902 or DLX999."""
     rule = rules_by_code().get(code)
     name = rule.name if rule else "internal-error"
     severity = rule.severity if rule else Severity.ERROR
@@ -216,14 +223,14 @@ def lint_bytes(path: str, data: bytes, settings: Settings | None = None, *, rais
     except DecodeError as error:
         if IO_ERROR not in settings.enabled_codes(path):
             return []
-        return [_file_diagnostic(IO_ERROR, path, str(error), settings)]
+        return [file_diagnostic(IO_ERROR, path, str(error), settings)]
     return lint_source(path, decoded.text, settings, raise_errors=raise_errors)
 
 
 def io_error_diagnostic(path: str, error: OSError, settings: Settings | None = None) -> Diagnostic:
     """The DLX902 diagnostic for a file that cannot be read (permissions, vanished...)."""
     reason = error.strerror or type(error).__name__
-    return _file_diagnostic(IO_ERROR, path, f"cannot read file: {reason}", settings or _DEFAULT_SETTINGS)
+    return file_diagnostic(IO_ERROR, path, f"cannot read file: {reason}", settings or _DEFAULT_SETTINGS)
 
 
 def display_path(path: str) -> str:

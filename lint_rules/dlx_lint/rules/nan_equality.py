@@ -17,7 +17,8 @@ class NanEquality(Rule):
     code = "DLX016"
     name = "nan-equality"
     severity = Severity.ERROR
-    requires = ("nan", "NaN", "NAN")
+    # Spellings of a NaN constant (not the bare word, which "maintenance" contains).
+    requires = (".nan", '"nan"', "'nan'", ".NaN", '"NaN"', "'NaN'", ".NAN", '"NAN"', "'NAN'")
     summary = "comparison with NaN is always False (or always True for `!=`)"
     what = """
 Reports `x == nan`, `x != nan`, `x is nan` and `x is not nan`, where `nan` is `float("nan")`,

@@ -45,7 +45,7 @@ def region_model_calls(model: "SemanticModel", region: EvalRegion) -> Iterator[t
         origin = model.origin(call.func)
         if origin.kind is not Kind.MODULE:
             continue
-        if origin.cls is not None and not origin.certain:
+        if origin.guessed:
             continue
         yield call, path, origin
 

@@ -47,12 +47,16 @@ class Origin:
         qualname: the constructor's qualified name when known (``torch.nn.Sequential``).
         cls: the same-file class it is an instance of, when known.
         certain: False when inferred from usage or from clause 10's single-class guess.
+        guessed: True only for clause 10's guess (an unannotated name called like a model in
+            a file defining exactly one model class); such an origin may silence a rule
+            (DLX008's guard) but never makes one fire.
     """
 
     kind: Kind
     qualname: str | None = None
     cls: "ClassInfo | None" = None
     certain: bool = True
+    guessed: bool = False
 
     @property
     def is_module(self) -> bool:
@@ -214,6 +218,7 @@ def combine(origins: list[Origin], *, ignore_none: bool = False) -> Origin:
         first.qualname if len(qualnames) == 1 else None,
         first.cls if len(classes) == 1 else None,
         certain=all(o.certain for o in known),
+        guessed=any(o.guessed for o in known),
     )
 
 
@@ -488,7 +493,8 @@ def usage_origin(model: "SemanticModel", path: str, scope: "Scope", *, is_parame
     uses = uses_of(model, path, scope)
     last = path.rsplit(".", 1)[-1].lower()
     if uses & MODULE_EVIDENCE:
-        return Origin(Kind.MODULE, certain=False)
+        single = _single_model_class(model) if "__call__" in uses else None
+        return Origin(Kind.MODULE, None, single, certain=False)
     if "scale" in uses and ("update" in uses or "unscale_" in uses or "step" in uses):
         return Origin(Kind.SCALER, certain=False)
     if "sched" in last:
@@ -496,7 +502,16 @@ def usage_origin(model: "SemanticModel", path: str, scope: "Scope", *, is_parame
     if "add_param_group" in uses or {"zero_grad", "step"} <= uses:
         return Origin(Kind.OPTIMIZER, certain=False)
     if is_parameter and "__call__" in uses:
-        modules = [info for info in model.classes.values() if info.is_module and not info.is_loss]
-        if len(modules) == 1:
-            return Origin(Kind.MODULE, None, modules[0], certain=False)
+        single = _single_model_class(model)
+        if single is not None:
+            return Origin(Kind.MODULE, None, single, certain=False, guessed=True)
     return UNKNOWN
+
+
+def _single_model_class(model: "SemanticModel") -> "ClassInfo | None":
+    """Clause 10: the file's only model class (not counting losses), if there is exactly one."""
+    def compute():
+        modules = [info for info in model.classes.values() if info.is_module and not info.is_loss]
+        return modules[0] if len(modules) == 1 else None
+
+    return model.cached("single-model-class", compute)

@@ -1,0 +1,295 @@
+"""The ``dlx-lint`` command: ``check``, ``rule``, ``version`` and ``server``.
+
+Exit codes (ruff's): 0 no findings (or ``--exit-zero``), 1 findings, 2 usage, configuration or
+path errors (a one-line message on stderr, never a traceback). Heavy modules (libcst, the
+rules) are imported only by the subcommands that need them; pygls only by ``server``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Callable, NoReturn, Sequence
+
+PROG = "dlx-lint"
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+
+class UsageError(Exception):
+    """A problem with the command line or the environment; the message is one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (``dlx-lint check: error: ...``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _comma_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _torch_version(text: str) -> tuple[int, int]:
+    from .config import parse_torch_version
+
+    try:
+        return parse_torch_version(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``dlx-lint`` command (also used to render ``--help``).
+
+    Its subcommand parsers are in the returned parser's ``subcommands`` attribute (a dict).
+    """
+    from . import __version__
+
+    parser = _Parser(
+        prog=PROG,
+        description="A linter for PyTorch code: finds the bugs that do not crash but quietly ruin training.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = commands.add_parser(
+        "check",
+        help="lint files, directories and notebooks",
+        description="Lint Python files (.py, .pyi) and Jupyter notebooks (.ipynb). Directories are searched "
+        "recursively. Exit status: 0 no findings, 1 findings, 2 error.",
+    )
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories to lint (default: .); - reads standard input")
+    rules = check.add_argument_group("rule selection (codes, prefixes such as DLX0, names, or ALL; comma-separated)")
+    rules.add_argument("--select", type=_comma_list, action="extend", metavar="RULES", help="enable exactly these rules (replaces the configured selection)")
+    rules.add_argument("--extend-select", type=_comma_list, action="extend", default=[], metavar="RULES", help="enable these rules in addition")
+    rules.add_argument("--ignore", type=_comma_list, action="extend", default=[], metavar="RULES", help="disable these rules")
+    files = check.add_argument_group("file selection")
+    files.add_argument("--exclude", type=_comma_list, action="extend", metavar="GLOBS", help="globs of paths to skip while searching directories (replaces the configured list)")
+    files.add_argument("--extend-exclude", type=_comma_list, action="extend", default=[], metavar="GLOBS", help="globs of paths to skip, in addition to the configured ones")
+    files.add_argument("--stdin-filename", metavar="PATH", help="the name of the file read from standard input (for configuration, per-file ignores and messages)")
+    settings = check.add_argument_group("settings")
+    settings.add_argument("--config", metavar="PATH", help="use this pyproject.toml for every file instead of searching for one")
+    settings.add_argument("--target-torch-version", type=_torch_version, metavar="X.Y", help="oldest PyTorch release the code must run on, e.g. 2.4")
+    output = check.add_argument_group("output")
+    output.add_argument("--output-format", choices=_format_names(), default="concise", help="concise (default): path:row:col: CODE message; json: a JSON array")
+    output.add_argument("--exit-zero", action="store_true", help="exit with status 0 even when there are findings")
+    output.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only, no summary line")
+    output.add_argument("-j", "--jobs", type=_positive_int, metavar="N", help="worker processes (default: number of CPUs)")
+    check.set_defaults(handler=_run_check)
+
+    rule = commands.add_parser(
+        "rule",
+        help="explain a rule, or list all rules",
+        description="Print the explanation of one rule (Markdown), or list every rule with --all.",
+    )
+    rule.add_argument("rule", nargs="?", metavar="CODE|NAME", help="a rule code (DLX001) or name (missing-zero-grad)")
+    rule.add_argument("--all", action="store_true", help="list every rule: code, name, severity, summary")
+    rule.add_argument("--output-format", choices=("text", "json"), default="text", help="text (default) or json")
+    rule.set_defaults(handler=_run_rule)
+
+    version = commands.add_parser("version", help="print the version", description="Print the version of dlx-lint.")
+    version.set_defaults(handler=_run_version)
+
+    server = commands.add_parser(
+        "server",
+        help="run the language server (LSP over standard input/output)",
+        description="Run the dlx-lint language server, speaking LSP over standard input and output.",
+    )
+    server.add_argument("--stdio", action="store_true", help="use standard input/output (the default and only transport)")
+    server.set_defaults(handler=_run_server)
+    parser.subcommands = dict(commands.choices)  # type: ignore[attr-defined]
+    return parser
+
+
+def _format_names() -> list[str]:
+    from .output import FORMATS
+
+    return list(FORMATS)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command.
+
+    Args:
+        argv: the arguments after the program name; ``sys.argv[1:]`` when None.
+
+    Returns:
+        The exit status (0, 1 or 2).
+    """
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    subcommand = parser.subcommands.get(arguments[0]) if arguments else None
+    if subcommand is not None:
+        # Options and paths may be mixed (`check a.py --select DLX001 b.py`), which a
+        # nargs="*" positional only allows with intermixed parsing.
+        args = subcommand.parse_intermixed_args(arguments[1:])
+    else:
+        args = parser.parse_args(arguments)
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        return handler(args)
+    except UsageError as error:
+        _error(str(error))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`dlx-lint check | head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FINDINGS
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"{PROG}: error: {message}\n")
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from .config import ConfigError, Overrides, SettingsResolver
+    from .runner import PathNotFoundError, lint_paths
+
+    overrides = Overrides(
+        select=tuple(args.select) if args.select is not None else None,
+        extend_select=tuple(args.extend_select),
+        ignore=tuple(args.ignore),
+        exclude=tuple(args.exclude) if args.exclude is not None else None,
+        extend_exclude=tuple(args.extend_exclude),
+        target_torch_version=args.target_torch_version,
+    )
+    paths = args.paths
+    use_stdin = paths == ["-"] or (not paths and args.stdin_filename is not None)
+    if "-" in paths and not use_stdin:
+        raise UsageError("`-` (standard input) cannot be combined with other paths")
+    try:
+        resolver = SettingsResolver(overrides=overrides, config_path=args.config)
+        if use_stdin:
+            diagnostics = _check_stdin(args.stdin_filename, resolver)
+        else:
+            diagnostics = lint_paths(paths or ["."], resolver, args.jobs)
+    except (ConfigError, PathNotFoundError) as error:
+        raise UsageError(str(error)) from None
+    _print_report(diagnostics, args.output_format, quiet=args.quiet)
+    if diagnostics and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _check_stdin(filename: str | None, resolver) -> list:
+    from .runner import lint_data
+
+    data = sys.stdin.buffer.read()
+    path = filename or "-"
+    settings = resolver.for_file(filename) if filename else resolver.default()
+    return lint_data(path, data, settings)
+
+
+def _print_report(diagnostics: list, format_name: str, *, quiet: bool) -> None:
+    from .output import get_format
+
+    renderer = get_format(format_name)
+    out = sys.stdout
+    out.write(renderer.render(diagnostics))
+    if renderer.SUMMARY and not quiet:
+        out.write(summary_line(len(diagnostics)) + "\n")
+    out.flush()
+
+
+def summary_line(count: int) -> str:
+    """ruff's closing line: ``All checks passed!`` or ``Found N error(s).`` (every diagnostic
+    counts, whatever its severity, as every diagnostic makes the exit status 1)."""
+    if count == 0:
+        return "All checks passed!"
+    return f"Found {count} error{'s' if count != 1 else ''}."
+
+
+def _run_rule(args: argparse.Namespace) -> int:
+    import json
+
+    from .registry import all_rules, find_rule
+
+    if args.all == (args.rule is not None):
+        raise UsageError("give either a rule code or name, or --all")
+    if args.all:
+        rules = all_rules()
+        if args.output_format == "json":
+            sys.stdout.write(json.dumps([_rule_dict(rule) for rule in rules], indent=2, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(_rule_table(rules))
+        return EXIT_OK
+    rule = find_rule(args.rule)
+    if rule is None:
+        raise UsageError(f"unknown rule {args.rule!r} (see `{PROG} rule --all`)")
+    from .explain import render_markdown
+
+    if args.output_format == "json":
+        entry = _rule_dict(rule)
+        entry["explanation"] = render_markdown(rule)
+        sys.stdout.write(json.dumps(entry, indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(render_markdown(rule))
+    return EXIT_OK
+
+
+def _rule_dict(rule) -> dict:
+    from .diagnostics import rule_url
+
+    return {
+        "code": rule.code,
+        "name": rule.name,
+        "severity": rule.severity.value,
+        "summary": rule.summary,
+        "enabled_by_default": rule.enabled_by_default,
+        "fix_availability": rule.fix_availability.value,
+        "url": rule_url(rule.code, rule.name),
+    }
+
+
+def _rule_table(rules) -> str:
+    """One aligned line per rule: code, name, severity, summary (``(opt-in)`` when off by default)."""
+    if not rules:
+        return ""
+    name_width = max(len(rule.name) for rule in rules)
+    lines = []
+    for rule in rules:
+        summary = rule.summary + ("" if rule.enabled_by_default else " (opt-in)")
+        lines.append(f"{rule.code}  {rule.name:<{name_width}}  {rule.severity.value:<7}  {summary}")
+    return "\n".join(lines) + "\n"
+
+
+def _run_version(args: argparse.Namespace) -> int:
+    from . import __version__
+
+    sys.stdout.write(f"{PROG} {__version__}\n")
+    return EXIT_OK
+
+
+def _run_server(args: argparse.Namespace) -> int:
+    """Start the language server from the separate `dlx_lint_server` package, imported here only."""
+    try:
+        import dlx_lint_server
+    except ImportError as error:
+        missing = getattr(error, "name", None) or "dlx_lint_server"
+        raise UsageError(f"the language server is not available (cannot import {missing}); install dlx-lint with its server") from None
+    server_main = getattr(dlx_lint_server, "main", None)
+    if server_main is None:
+        raise UsageError("the language server is not available (dlx_lint_server has no main()); install dlx-lint with its server")
+    result = server_main()
+    return result if isinstance(result, int) else EXIT_OK

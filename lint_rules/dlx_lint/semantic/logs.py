@@ -1,0 +1,89 @@
+"""`log` calls and what feeds the losses that expect logits (DLX011, DLX013, DLX014)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from .kinds import Kind
+
+if TYPE_CHECKING:
+    from .model import SemanticModel
+
+_LOG_FUNCTIONS = frozenset({"torch.log", "torch.log2", "torch.log10"})
+_LOG_METHODS = frozenset({"log", "log2", "log10", "log_"})
+
+
+def log_argument(model: "SemanticModel", call: cst.Call) -> cst.BaseExpression | None:
+    """The argument of ``torch.log/log2/log10(x)`` or of the tensor method ``x.log()``; None
+    for other calls (``math.log``, ``np.log``, Lightning's ``self.log("name", value)``)."""
+    func = call.func
+    if not isinstance(func, (cst.Name, cst.Attribute)):
+        return None
+    name = model.qualname(func)
+    if name in _LOG_FUNCTIONS:
+        for arg in call.args:
+            if arg.keyword is None and not arg.star:
+                return arg.value
+            if arg.keyword is not None and arg.keyword.value == "input":
+                return arg.value
+        return None
+    if name is None and isinstance(func, cst.Attribute) and func.attr.value in _LOG_METHODS and not call.args:
+        receiver = func.value
+        origin = model.origin(receiver)
+        if origin.kind in (Kind.UNKNOWN, Kind.TENSOR):
+            return receiver
+    return None
+
+
+def log_calls(model: "SemanticModel") -> list[tuple[cst.Call, cst.BaseExpression]]:
+    """(call, argument) for every tensor log in the file."""
+    def compute():
+        candidates = []
+        for name in ("log", "log2", "log10", "log_"):
+            candidates += model.calls_by_attr.get(name, [])
+            candidates += model.calls_by_name.get(name, [])
+        found = []
+        for call in candidates:
+            argument = log_argument(model, call)
+            if argument is not None:
+                found.append((call, argument))
+        return found
+
+    return model.cached("log-calls", compute)
+
+
+_CROSS_ENTROPY = "cross_entropy"
+_BCE_WITH_LOGITS = "bce_with_logits"
+_LOSS_FUNCTIONS = {
+    "torch.nn.functional.cross_entropy": _CROSS_ENTROPY,
+    "torch.nn.functional.binary_cross_entropy_with_logits": _BCE_WITH_LOGITS,
+}
+_LOSS_CLASSES = {
+    "torch.nn.CrossEntropyLoss": _CROSS_ENTROPY,
+    "torch.nn.BCEWithLogitsLoss": _BCE_WITH_LOGITS,
+}
+
+
+def logits_loss_input(model: "SemanticModel", call: cst.Call) -> tuple[str, cst.BaseExpression] | None:
+    """(``cross_entropy`` | ``bce_with_logits``, input expression) for a call of
+    ``F.cross_entropy`` / ``F.binary_cross_entropy_with_logits`` or of a criterion built from
+    ``nn.CrossEntropyLoss`` / ``nn.BCEWithLogitsLoss``; else None."""
+    func = call.func
+    if not isinstance(func, (cst.Name, cst.Attribute)):
+        return None
+    kind = _LOSS_FUNCTIONS.get(model.qualname(func) or "")
+    if kind is None:
+        origin = model.origin(func)
+        if origin.kind is Kind.LOSS:
+            kind = _LOSS_CLASSES.get(origin.qualname or "")
+    if kind is None:
+        return None
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "input":
+            return kind, arg.value
+    for arg in call.args:
+        if arg.keyword is None and not arg.star:
+            return kind, arg.value
+    return None
