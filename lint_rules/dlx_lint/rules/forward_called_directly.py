@@ -21,7 +21,10 @@ class ForwardCalledDirectly(Rule):
     severity = Severity.WARNING
     summary = "module.forward(x) skips nn.Module.__call__ and its hooks"
     what = """
-Reports `m.forward(...)` where `m` is not `self` or `super()`, in a file that imports torch.
+Reports `m.forward(...)` where `m` is known to be an `nn.Module` (built by an `nn.*`, same-file
+or library model constructor, annotated as a module, an element of an `nn.ModuleList`, or a
+receiver of `.parameters()`/`.eval()`/`.train()`) and is not `self` or `super()`, in a file that
+imports torch.
 """
     why = """
 Calling a module runs `nn.Module.__call__`, which runs forward pre-hooks, `forward`, then
@@ -57,14 +60,14 @@ import torch
 from torch import nn
 
 class Probe(nn.Module):
-    def __init__(self, inner):
+    def __init__(self, inner: nn.Module):
         super().__init__()
         self.inner = inner
 
     def forward(self, x):
         return self.inner.forward(x)  # expect: DLX019
 
-def run(model, x):
+def run(model: nn.Module, x):
     return model.forward(x)  # expect: DLX019
 """,
     )
@@ -90,8 +93,8 @@ class Square(torch.autograd.Function):
     def forward(ctx, x):
         return x * x
 
-def run(rref, x):
-    return rref.rpc_sync().forward(x), Square.forward(None, x)
+def run(rref, net, x):
+    return rref.rpc_sync().forward(x), Square.forward(None, x), net.forward(x)
 """,
     )
 
@@ -122,17 +125,14 @@ def run(rref, x):
         if call.args and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value in ("self", self_name):
             return True  # Base.forward(self, x): an explicit parent-class call
         name = dotted_name(receiver)
-        if name is not None:
-            if _is_class_reference(model, receiver, scope):
-                return True
-            origin = model.origin(receiver, scope)
-            if origin.kind in _NOT_MODULE_KINDS:
-                return True
-            if origin.qualname and origin.qualname.endswith("RemoteModule"):
-                return True
-            if origin.cls is not None and not origin.cls.is_module:
-                return True
-        return False
+        if name is None or _is_class_reference(model, receiver, scope):
+            return True
+        origin = model.origin(receiver, scope)
+        if origin.qualname and origin.qualname.endswith("RemoteModule"):
+            return True
+        # Only a receiver known to be a module: `forward` is an ordinary method name elsewhere
+        # (skorch's `net.forward(X)`, custom CUDA function objects).
+        return not origin.is_module or origin.guessed
 
 
 def _is_class_reference(model, receiver: cst.BaseExpression, scope) -> bool:

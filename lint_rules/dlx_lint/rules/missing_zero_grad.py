@@ -58,8 +58,9 @@ for x, y in loader:
     optimizer.step()
 """
     limitations = """
-Only steps lexically inside a loop are checked; a step inside a helper called from a loop is
-judged through the helper's own loops. A call to a helper defined in another module that
+Only steps lexically inside a loop that runs a backward (directly, in a same-file helper or in
+an `opt.step(closure)` closure) are checked; a backward hidden in a helper from another module
+is not seen, so such a loop is not checked. A call to a helper defined in another module that
 receives the optimizer is assumed to clear it. Gradient accumulation is recognised: only paths
 that actually step need a clear, so `if (i + 1) % k == 0: opt.step(); opt.zero_grad()` is
 silent. Loops using distributed autograd (`DistributedOptimizer.step(context_id)`) keep
@@ -160,12 +161,10 @@ def rollout(env, policy, steps):
 
     def _check_loop(self, model, loop, steps) -> Iterator[Finding]:
         optimizers = {info.optimizer for _, info in steps}
-        if not all(info.certain for _, info in steps) and not _loop_backwards(model, loop):
-            # An optimizer recognised only because it is stepped needs a visible backward in
-            # the loop before its missing clear is believable (`env.step()` is not one).
-            optimizers = {info.optimizer for _, info in steps if info.certain}
-            if not optimizers:
-                return
+        if not _loop_backwards(model, loop):
+            # Without a backward in the loop there is nothing to accumulate (a scheduler
+            # simulation stepping a dummy optimizer, `env.step()`).
+            return
         analysis = _ClearAnalysis(model, optimizers)
         scope = model.scope_for(loop)
         walker = PathWalker(model, analysis, scope)

@@ -45,12 +45,11 @@ for images, labels in loader:
     loss = criterion(model(images), labels)
 """
     limitations = """
-A receiver is treated as a module when it is built by an `nn.*` or same-file `nn.Module`
-constructor or a known model builder (torchvision, timm, transformers `from_pretrained`), is
-`self` inside a module class, is annotated as a module, is called like a function elsewhere in
-the scope (tensors are not callable), or receives `.parameters()`/`.eval()`/`.train()`. Objects
-whose own `.to()` works in place (Hugging Face `BatchEncoding`, PyG `Data`) are reported when
-nothing shows what they are.
+Only receivers that are likely tensors are reported: built by a tensor factory or tensor
+operation, annotated `torch.Tensor`, receiving tensor-only methods (`.view()`, `.clone()`...),
+or unpacked from the items of a `for` loop over data (`for x, y in loader`). A receiver of
+unknown kind is left alone, because `nn.Module.to()`, Hugging Face `BatchEncoding.to()` and
+PyG `Data.to()` work in place.
 """
     references = (
         Reference("PyTorch docs: Tensor.to returns a new tensor", "https://docs.pytorch.org/docs/stable/generated/torch.Tensor.to.html"),
@@ -62,11 +61,12 @@ nothing shows what they are.
         """
 import torch
 
-def prepare(batch, device):
+def prepare(loader, device):
     mask = torch.zeros(4, 4)
     mask.to(device)  # expect: DLX020
-    batch.cuda()  # expect: DLX020
-    return batch, mask
+    for images, labels in loader:
+        images.cuda()  # expect: DLX020
+    return mask
 """,
     )
     good_examples = (
@@ -80,11 +80,14 @@ class Net(nn.Module):
         self.fc = nn.Linear(4, 2)
         self.fc.cuda()
 
-def prepare(model, batch, device):
+def prepare(model, batch, encoding, device):
     net = Net()
     net.to(device)
     model.float()
     model(batch)
+    encoding.to(device)  # unknown kind: BatchEncoding.to() works in place
+    for name, module in model.named_modules():
+        module.cuda()
     batch = batch.to(device)
     return net, batch
 """,
@@ -99,16 +102,9 @@ def prepare(model, batch, device):
                 continue
             receiver = call.func.value
             scope = model.scope_for(statement)
-            origin = model.origin(receiver, scope)
-            if origin.is_module or origin.kind in _NOT_TENSOR:
+            if not _likely_tensor(model, receiver, scope):
                 continue
-            if origin.cls is not None:
-                continue  # an instance of a same-file class with its own `.to()`
             path = dotted_name(receiver)
-            if path is not None and "__call__" in uses_of(model, path, scope):
-                continue  # called like a function: a module, not a tensor
-            if isinstance(receiver, cst.Call) and model.origin(receiver, scope).is_module:
-                continue
             text = path or "tensor"
             method = call.func.attr.value
             yield Finding(
@@ -123,3 +119,36 @@ def prepare(model, batch, device):
         if origin.kind is Kind.TENSOR and origin.certain:
             return Severity.ERROR
         return self.severity
+
+
+def _likely_tensor(model, receiver: cst.BaseExpression, scope) -> bool:
+    """A tensor by origin (constructor, annotation, tensor-only methods), or an element of a
+    batch: a target of a tuple-unpacking ``for`` over data (``for x, y in loader``)."""
+    origin = model.origin(receiver, scope)
+    if origin.is_module or origin.kind in _NOT_TENSOR or origin.cls is not None:
+        return False
+    path = dotted_name(receiver)
+    if path is not None and "__call__" in uses_of(model, path, scope):
+        return False  # called like a function: a module, not a tensor
+    if origin.kind is Kind.TENSOR:
+        return True
+    if isinstance(receiver, cst.Name):
+        bindings = model.bindings_of(receiver.value, scope)
+        return bool(bindings) and all(_batch_element(model, b) for b in bindings)
+    return False
+
+
+_MODULE_ITERATORS = frozenset({"named_modules", "named_children", "items", "named_parameters", "named_buffers"})
+
+
+def _batch_element(model, binding) -> bool:
+    if binding.kind != "for" or not binding.unpack or binding.value is None:
+        return False
+    iterable = binding.value
+    if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute) and iterable.func.attr.value in _MODULE_ITERATORS:
+        return False
+    if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name) and iterable.func.value in ("zip", "enumerate"):
+        inner = iterable.args[0].value if iterable.args else None
+        if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Attribute) and inner.func.attr.value in _MODULE_ITERATORS:
+            return False
+    return not model.origin(iterable).is_module

@@ -175,6 +175,7 @@ class _ModeRestore:
         switch = mode_switch(model, call)
         if switch is not None:
             path, mode = switch
+            # `m.train(flag)` chooses the mode deliberately: not a forgotten restore.
             return self._eval(state, path, call) if mode == "eval" else self._train(state, path)
         found = callee_summary(model, call, model.scope_for(call))
         if found is not None:

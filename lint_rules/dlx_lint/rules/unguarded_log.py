@@ -6,7 +6,7 @@ from typing import Iterator
 
 from ..diagnostics import Severity
 from ..rule import Finding, Reference, Rule
-from ..semantic.dataflow import SOFTMAX, SIGMOID, is_deliberate_mask, producer, provably_positive
+from ..semantic.dataflow import SIGMOID, SOFTMAX, is_deliberate_mask, masked_later, producer, provably_positive
 from ..semantic.logs import log_calls
 
 
@@ -84,6 +84,8 @@ def stable(p, rate, scores, size):
             if made is not None and made[0] == SOFTMAX:
                 continue  # DLX013 reports it
             if provably_positive(model, argument) or is_deliberate_mask(model, argument):
+                continue
+            if masked_later(model, call):
                 continue
             if made is not None and made[0] == SIGMOID:
                 message = "`log` of a sigmoid reaches -inf when the sigmoid saturates; use `F.logsigmoid` (or clamp the argument)"

@@ -28,7 +28,7 @@ def leaks_graph(model: "SemanticModel", node: cst.CSTNode, accumulator: str, val
     """Whether accumulating `value` into `accumulator` at `node` keeps autograd graphs alive
     across iterations of the innermost loop around `node`."""
     loop = model.innermost_loop(node)
-    if loop is None or grad_disabled(model, node):
+    if loop is None or grad_disabled(model, node) or _inside_model_code(model, node):
         return False
     if not is_graph_value(model, value):
         return False
@@ -82,4 +82,17 @@ def _backwarded_by_a_method(model: "SemanticModel", node: cst.CSTNode, accumulat
         path = f"{method_scope.self_name}.{attribute}"
         if flows_into(model, method, path, backward_roots(model, method)):
             return True
+    return False
+
+
+def _inside_model_code(model: "SemanticModel", node: cst.CSTNode) -> bool:
+    """Inside a method of an ``nn.Module`` subclass (not a LightningModule): loops there run
+    within one forward pass (over layers, feature levels, decoding steps), so what they
+    collect dies with the call instead of piling up across training iterations."""
+    function = model.enclosing_function(node)
+    while function is not None:
+        info = model.class_of_method(function)
+        if info is not None:
+            return info.is_module and not info.is_lightning_module
+        function = model.enclosing_function(function)
     return False

@@ -24,6 +24,9 @@ _NOT_MODULE_NN = frozenset({"torch.nn.Parameter", "torch.nn.UninitializedParamet
 # Module bases outside torch.nn, matched on the last component because they are often imported
 # relatively inside their own package (``from ...modeling_utils import PreTrainedModel``).
 _MODULE_BASE_SUFFIXES = ("LightningModule", "PreTrainedModel", "ModelMixin", "ScriptModule")
+_KNOWN_NON_MODULE = frozenset({"object", "Generic", "Protocol", "ABC", "Enum", "NamedTuple", "Exception", "dict", "list", "tuple"})
+_KNOWN_NON_MODULE_PREFIXES = ("typing.", "abc.", "enum.", "collections.", "dataclasses.", "torch.autograd.",
+                              "torch.optim.", "torch.utils.data.", "builtins.")
 _LIGHTNING = frozenset({"pytorch_lightning.LightningModule", "pytorch_lightning.core.LightningModule"})
 
 
@@ -104,15 +107,19 @@ class ClassInfo:
 
     @functools.cached_property
     def is_module(self) -> bool:
-        """Whether the class derives from ``torch.nn.Module`` (or a known module base)."""
-        for name in self.external_base_names():
+        """Whether the class derives from ``torch.nn.Module`` (or a known module base), or,
+        deriving from a class defined elsewhere whose kind is unknown, defines ``forward``
+        (transformers' modular files subclass models imported from other model files)."""
+        external = self.external_base_names()
+        for name in external:
             if name in _NOT_MODULE_NN:
                 continue
             if _TORCH_NN_CLASS.match(name):
                 return True
             if name.rsplit(".", 1)[-1].endswith(_MODULE_BASE_SUFFIXES):
                 return True
-        return False
+        unknown_bases = [n for n in external if not n.startswith(_KNOWN_NON_MODULE_PREFIXES) and n not in _KNOWN_NON_MODULE]
+        return bool(unknown_bases) and self.method("forward") is not None
 
     @functools.cached_property
     def is_lightning_module(self) -> bool:

@@ -501,10 +501,11 @@ def constant_value(model: "SemanticModel", expr: cst.BaseExpression, _depth: int
         values = []
         for binding in bindings:
             if binding.kind == "param":
-                if binding.value is None:
+                # `eps=1e-6`: the default stands for the parameter (a caller passing 0 is not
+                # seen); a parameter without a default is unknown.
+                if binding.value is None or len(bindings) > 1:
                     return None
-                # A default is not a guarantee: only constant-positive folding of bound names.
-                return None
+                return constant_value(model, binding.value, _depth + 1)
             value = _binding_value(binding)
             if value is None:
                 return None
@@ -519,7 +520,16 @@ def constant_value(model: "SemanticModel", expr: cst.BaseExpression, _depth: int
 
 
 _POSITIVE_FUNCTIONS = frozenset({"torch.exp", "torch.nn.functional.softplus", "math.exp", "numpy.exp", "torch.special.exp2", "torch.exp2"})
-_POSITIVE_METHODS = frozenset({"exp", "exp_"})
+_POSITIVE_METHODS = frozenset({"exp", "exp_", "exponential_"})
+# Reductions that keep positivity (a sum or mean of positive values is positive).
+_POSITIVE_PRESERVING = frozenset({"torch.sum", "torch.mean", "torch.prod", "torch.amax", "torch.amin"})
+_POSITIVE_PRESERVING_METHODS = frozenset({"sum", "mean", "prod", "amax", "amin", "float", "double", "to", "half",
+                                          "contiguous", "view", "reshape", "squeeze", "unsqueeze", "flatten",
+                                          "expand", "repeat", "clone", "detach", "sqrt", "permute", "transpose"})
+# Tensors built from Python values: no autograd history, and their value is configuration.
+_CONSTANT_TENSORS = frozenset({"torch.tensor", "torch.as_tensor", "torch.full", "torch.full_like", "torch.linspace",
+                               "torch.logspace", "torch.Tensor", "torch.FloatTensor"})
+
 _CLAMPS = frozenset({"torch.clamp", "torch.clip", "torch.clamp_min"})
 _MASK_BUILDERS = frozenset({"torch.tril", "torch.triu", "torch.ones", "torch.eye", "torch.ones_like"})
 _COMPARISONS = (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual, cst.Equal, cst.NotEqual)
@@ -535,27 +545,50 @@ def provably_positive(model: "SemanticModel", expr: cst.BaseExpression, _depth: 
     if isinstance(expr, cst.Call):
         func = expr.func
         name = model.qualname(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
-        if name in _POSITIVE_FUNCTIONS:
+        if name in _POSITIVE_FUNCTIONS or name in ("torch.ones", "torch.ones_like"):
             return True
-        if name in ("torch.tensor", "torch.as_tensor", "torch.full", "torch.full_like") and expr.args:
-            constant = expr.args[-1 if name.startswith("torch.full") and len(expr.args) > 1 else 0].value
-            folded = constant_value(model, constant)
-            return folded is not None and folded > 0
+        if name in ("torch.expm1", "torch.special.expm1") and expr.args:
+            return provably_positive(model, expr.args[0].value, _depth + 1)
+        if name in _CONSTANT_TENSORS and expr.args:
+            index = 1 if name in ("torch.full", "torch.full_like") and len(expr.args) > 1 else 0
+            folded = constant_value(model, expr.args[index].value)
+            # A literal decides; a value from configuration is the user's responsibility.
+            return folded is None or folded > 0
+        if name == "torch.arange":
+            return _arange_positive(model, expr)
+        if name in _POSITIVE_PRESERVING and expr.args:
+            return provably_positive(model, expr.args[0].value, _depth + 1)
+        last = func.attr.value if isinstance(func, cst.Attribute) else (name or "").rsplit(".", 1)[-1]
+        if last == "uniform_":
+            # `init.uniform_(t, a=1.0, b=16.0)` (any init module) or `t.uniform_(1, 16)`
+            offset = 0 if isinstance(func, cst.Attribute) and name is None else 1
+            return _uniform_lower_bound_positive(model, expr, offset=offset)
         if name in _CLAMPS:
-            lower = _clamp_lower(model, expr, positional_offset=1)
-            return lower is not None and lower > 0
+            return _clamp_positive(model, expr, positional_offset=1, receiver=expr.args[0].value if expr.args else None, depth=_depth)
         if isinstance(func, cst.Attribute) and name is None:
             method = func.attr.value
             if method in _POSITIVE_METHODS:
                 return True
+            if method in ("new_tensor", "new_full", "new_ones"):
+                return True  # built from Python values
             if method in ("clamp", "clip", "clamp_", "clip_", "clamp_min", "clamp_min_"):
-                lower = _clamp_lower(model, expr, positional_offset=0)
-                return lower is not None and lower > 0
-            if method in ("float", "double", "to", "half", "contiguous", "view", "reshape", "squeeze", "unsqueeze"):
+                return _clamp_positive(model, expr, positional_offset=0, receiver=func.value, depth=_depth)
+            if method in _POSITIVE_PRESERVING_METHODS:
                 return provably_positive(model, func.value, _depth + 1)
         origin = model.origin(func)
         if origin.kind is Kind.MODULE and origin.qualname == "torch.nn.Softplus":
             return True
+        return False
+    if isinstance(expr, cst.Subscript):
+        return provably_positive(model, expr.value, _depth + 1) or _selected_by_positive_mask(model, expr)
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        # -expm1(-x) = 1 - exp(-x) > 0 for x > 0 (the inverse-softplus idiom).
+        inner = expr.expression
+        if isinstance(inner, cst.Call) and inner.args and isinstance(inner.func, (cst.Name, cst.Attribute)) \
+                and model.qualname(inner.func) in ("torch.expm1", "torch.special.expm1"):
+            argument = inner.args[0].value
+            if isinstance(argument, cst.UnaryOperation) and isinstance(argument.operator, cst.Minus):
+                return provably_positive(model, argument.expression, _depth + 1)
         return False
     if isinstance(expr, cst.BinaryOperation):
         operator = expr.operator
@@ -588,14 +621,93 @@ def provably_positive(model: "SemanticModel", expr: cst.BaseExpression, _depth: 
     return False
 
 
-def _clamp_lower(model: "SemanticModel", call: cst.Call, positional_offset: int) -> float | None:
+def _clamp_positive(model: "SemanticModel", call: cst.Call, positional_offset: int, receiver, depth: int) -> bool:
+    """A clamp is positive when its lower bound is (a constant or an expression) > 0, or when
+    it only bounds from below a value that is already positive."""
+    lower = _clamp_lower_expression(call, positional_offset)
+    if lower is not None:
+        folded = constant_value(model, lower)
+        if folded is not None:
+            if folded > 0:
+                return True
+        elif provably_positive(model, lower, depth + 1):
+            return True
+    has_upper = any(a.keyword is not None and a.keyword.value == "max" for a in call.args) or \
+        len([a for a in call.args if a.keyword is None and not a.star]) > positional_offset + 1
+    method = call.func.attr.value if isinstance(call.func, cst.Attribute) else ""
+    if has_upper and not method.startswith("clamp_min"):
+        return False
+    return receiver is not None and provably_positive(model, receiver, depth + 1)
+
+
+def _clamp_lower_expression(call: cst.Call, positional_offset: int) -> cst.BaseExpression | None:
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == "min":
-            return constant_value(model, arg.value)
+            return arg.value
     positional = [a for a in call.args if a.keyword is None and not a.star]
     if len(positional) > positional_offset:
-        return constant_value(model, positional[positional_offset].value)
+        return positional[positional_offset].value
     return None
+
+
+def _selected_by_positive_mask(model: "SemanticModel", expr: cst.Subscript) -> bool:
+    """``x[mask]`` with ``mask = x > c`` (c >= 0) or ``x >= c`` (c > 0): only positive
+    elements are selected."""
+    if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Index):
+        return False
+    mask = expr.slice[0].slice.value
+    base = dotted_name(expr.value)
+    if base is None:
+        return False
+    for _ in range(3):
+        if isinstance(mask, (cst.Name, cst.Attribute)):
+            bindings = reaching_bindings(model, dotted_name(mask) or "", mask)
+            if len(bindings) != 1:
+                return False
+            value = _binding_value(bindings[0])
+            if value is None:
+                return False
+            mask = value
+        elif isinstance(mask, cst.Call) and isinstance(mask.func, cst.Attribute) and mask.func.attr.value in ("detach", "bool"):
+            mask = mask.func.value
+        else:
+            break
+    if not isinstance(mask, cst.Comparison) or len(mask.comparisons) != 1:
+        return False
+    target = mask.comparisons[0]
+    if dotted_name(mask.left) != base:
+        return False
+    bound = constant_value(model, target.comparator)
+    if bound is None:
+        return False
+    if isinstance(target.operator, cst.GreaterThan):
+        return bound >= 0
+    if isinstance(target.operator, cst.GreaterThanEqual):
+        return bound > 0
+    return False
+
+
+def _arange_positive(model: "SemanticModel", call: cst.Call) -> bool:
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    start = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "start"), None)
+    if start is None and len(positional) >= 2:
+        start = positional[0]
+    if start is None:
+        return False  # arange(n) starts at 0
+    folded = constant_value(model, start)
+    return folded is not None and folded > 0
+
+
+def _uniform_lower_bound_positive(model: "SemanticModel", call: cst.Call, offset: int) -> bool:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in ("a", "from_"):
+            folded = constant_value(model, arg.value)
+            return folded is not None and folded > 0
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    if len(positional) > offset:
+        folded = constant_value(model, positional[offset])
+        return folded is not None and folded > 0
+    return False
 
 
 def _clamp_upper(model: "SemanticModel", expr: cst.BaseExpression, _depth: int = 0) -> float | None:
@@ -663,3 +775,54 @@ def is_deliberate_mask(model: "SemanticModel", expr: cst.BaseExpression, _depth:
             (value := _binding_value(b)) is not None and is_deliberate_mask(model, value, _depth + 1) for b in bindings
         )
     return False
+
+
+# Operations that replace an infinite value on purpose (a clamp maps -inf to its lower bound).
+_MASKING_FUNCTIONS = frozenset({"torch.where", "torch.nan_to_num", "torch.masked_fill", "torch.clamp", "torch.clip"})
+_MASKING_METHODS = frozenset({"masked_fill", "masked_fill_", "nan_to_num", "nan_to_num_", "where", "masked_scatter",
+                              "masked_scatter_", "clamp", "clamp_", "clip", "clip_", "clamp_min", "clamp_min_"})
+
+
+def masked_later(model: "SemanticModel", node: cst.CSTNode) -> bool:
+    """Whether the value computed by the statement holding `node` is later passed through a
+    masking operation (``torch.where``, ``masked_fill``, ``nan_to_num``) in the same function:
+    an infinite value there is replaced on purpose (the clause 6 idea applied after the fact,
+    e.g. T5's log-spaced position buckets or DETR's inverse sigmoid)."""
+    statement = model.statement_of(node)
+    targets: list[str] = []
+    if isinstance(statement, cst.Assign):
+        for target in statement.targets:
+            path = dotted_name(target.target)
+            if path is not None:
+                targets.append(path)
+    elif isinstance(statement, (cst.AnnAssign, cst.AugAssign)):
+        path = dotted_name(statement.target)
+        if path is not None:
+            targets.append(path)
+    if not targets:
+        return False
+    owner = function_owner(model, node)
+    roots = masking_roots(model, owner)
+    if not roots:
+        return False
+    closure = flow_closure(model, owner, roots)
+    return any(t in closure for t in targets)
+
+
+def masking_roots(model: "SemanticModel", owner: cst.CSTNode) -> list[cst.BaseExpression]:
+    """Operands of masking operations in `owner`."""
+    def compute() -> list[cst.BaseExpression]:
+        from .training import calls_in
+
+        roots: list[cst.BaseExpression] = []
+        for call in calls_in(model, owner):
+            func = call.func
+            name = model.qualname(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+            if name in _MASKING_FUNCTIONS:
+                roots.extend(arg.value for arg in call.args)
+            elif name is None and isinstance(func, cst.Attribute) and func.attr.value in _MASKING_METHODS:
+                roots.append(func.value)
+                roots.extend(arg.value for arg in call.args)
+        return roots
+
+    return model.cached(("masking-roots", owner), compute)

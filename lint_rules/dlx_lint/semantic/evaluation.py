@@ -15,6 +15,7 @@ from .regions import (
     EvalRegion,
     eval_paths_at_calls,
     eval_regions,
+    modes_at_calls,
     grad_disabled,
     region_calls,
     region_has_gradient_computation,
@@ -36,11 +37,16 @@ def region_model_calls(model: "SemanticModel", region: EvalRegion) -> Iterator[t
     """(call, receiver path, origin) for each call of a model inside the region, in order.
 
     A model is a module (not a loss) known from its constructor, annotation or usage; the
-    single-class guess of clause 10 does not make a call a model call.
+    single-class guess of clause 10 does not make a call a model call. Inside a method of an
+    ``nn.Module`` subclass, calls of ``self`` and its submodules are the model's own
+    internals: their mode is the caller's business, so they are not model calls here.
     """
+    own_self = _module_self_name(model, region)
     for call in region_calls(model, region):
         path = module_call_receiver(model, call)
         if path is None:
+            continue
+        if own_self is not None and (path == own_self or path.startswith(own_self + ".")):
             continue
         origin = model.origin(call.func)
         if origin.kind is not Kind.MODULE:
@@ -48,6 +54,16 @@ def region_model_calls(model: "SemanticModel", region: EvalRegion) -> Iterator[t
         if origin.guessed:
             continue
         yield call, path, origin
+
+
+def _module_self_name(model: "SemanticModel", region: EvalRegion) -> str | None:
+    function = region.owner if isinstance(region.owner, cst.FunctionDef) else None
+    if function is None:
+        return None
+    info = model.class_of_method(function)
+    if info is None or not info.is_module or info.is_lightning_module:
+        return None
+    return model.scopes[function].self_name
 
 
 def _in_eval(path: str, eval_paths: frozenset) -> bool:
@@ -68,10 +84,11 @@ def first_unmoded_forward(model: "SemanticModel") -> list[tuple[cst.Call, str]]:
         for region in eval_regions(model):
             if region.kind == "dominated":
                 continue
-            dominance = eval_paths_at_calls(model, region.owner)
+            modes = modes_at_calls(model, region.owner)
             for call, path, origin in region_model_calls(model, region):
-                if _in_eval(path, dominance.get(call, frozenset())):
-                    continue
+                eval_paths, moded = modes.get(call, (frozenset(), frozenset()))
+                if _in_eval(path, eval_paths) or _in_eval(path, moded):
+                    continue  # in eval mode, or its mode was chosen explicitly on every path
                 if origin.cls is not None and not mode_dependent(model, origin.cls):
                     continue
                 found.append((call, path))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Callable, Hashable, Iterable, Protocol
 import libcst as cst
 
 from .names import dotted_name
-from .walk import iter_children
+from .walk import children_list
 
 if TYPE_CHECKING:
     from .model import SemanticModel
@@ -32,7 +32,9 @@ States = frozenset
 
 
 class Analysis(Protocol):
-    """Transfer functions of a path analysis. States must be hashable."""
+    """Transfer functions of a path analysis. States must be hashable. An analysis may also
+    define ``on_branch(state, test, taken) -> state`` to refine states on each arm of an
+    ``if``."""
 
     def on_call(self, state: State, call: cst.Call) -> State: ...
 
@@ -73,13 +75,15 @@ def call_events(model: "SemanticModel", node: cst.CSTNode) -> list[cst.Call]:
     while stack:
         current, expanded = stack.pop()
         if expanded:
-            if isinstance(current, cst.Call):
+            if type(current) is cst.Call:
                 result.append(current)
             continue
-        if isinstance(current, _NESTED_SCOPES) and current is not node:
+        current_type = type(current)
+        if (current_type is cst.FunctionDef or current_type is cst.ClassDef or current_type is cst.Lambda) \
+                and current is not node:
             continue
         stack.append((current, True))
-        children = list(iter_children(current))
+        children = children_list(current)
         for child in reversed(children):
             stack.append((child, False))
     model._cache[key] = result
@@ -265,13 +269,19 @@ class PathWalker:
 
     def _if(self, node: cst.If, states: frozenset) -> FlowResult:
         states = self._events(node.test, states)
-        taken = self.run_block(_block_statements(node.body), states)
+        on_branch = getattr(self.analysis, "on_branch", None)
+        taken_states = states
+        other_states = states
+        if on_branch is not None:
+            taken_states = frozenset(on_branch(s, node.test, True) for s in states)
+            other_states = frozenset(on_branch(s, node.test, False) for s in states)
+        taken = self.run_block(_block_statements(node.body), taken_states)
         if node.orelse is None:
-            other = FlowResult(states)
+            other = FlowResult(other_states)
         elif isinstance(node.orelse, cst.If):
-            other = self._if(node.orelse, states)
+            other = self._if(node.orelse, other_states)
         else:
-            other = self.run_block(_block_statements(node.orelse.body), states)
+            other = self.run_block(_block_statements(node.orelse.body), other_states)
         return _merge(taken, other)
 
     def _loop(self, node: cst.For | cst.While, states: frozenset) -> FlowResult:

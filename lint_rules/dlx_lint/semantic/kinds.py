@@ -118,6 +118,17 @@ _TENSOR_NON_TENSOR_METHODS = frozenset(
      "ndimension", "backward", "register_hook", "all", "any"}
 )
 
+# Methods only tensors have (modules, optimizers and plain objects do not): a value they are
+# called on, or that one of them returns, is a tensor.
+TENSOR_ONLY_METHODS = frozenset(
+    {"clone", "detach", "view", "reshape", "permute", "transpose", "squeeze", "unsqueeze", "flatten",
+     "contiguous", "expand", "expand_as", "repeat", "masked_fill", "masked_fill_", "index_select", "gather",
+     "scatter", "scatter_", "argmax", "argmin", "new_zeros", "new_ones", "new_full", "new_empty", "new_tensor",
+     "type_as", "view_as", "reshape_as", "numel", "dim", "softmax", "log_softmax", "matmul", "bmm", "topk",
+     "nonzero", "masked_select", "clamp", "clamp_", "abs", "sqrt", "exp", "pow", "norm", "tril", "triu",
+     "narrow", "unbind", "roll", "flip", "cumsum", "item", "tolist", "requires_grad_"}
+)
+
 MODULE_EVIDENCE = frozenset(
     {"parameters", "named_parameters", "eval", "train", "modules", "named_modules", "children",
      "named_children", "buffers", "named_buffers", "register_forward_hook", "register_forward_pre_hook",
@@ -261,7 +272,9 @@ def _call_origin(model: "SemanticModel", call: cst.Call, scope: "Scope") -> Orig
             return UNKNOWN
         receiver_origin = origin_of(model, receiver, scope)
         if receiver_origin.kind is Kind.TENSOR and method not in _TENSOR_NON_TENSOR_METHODS:
-            return Origin(Kind.TENSOR)
+            return Origin(Kind.TENSOR, certain=receiver_origin.certain)
+        if receiver_origin.kind is Kind.UNKNOWN and method in TENSOR_ONLY_METHODS and method not in _TENSOR_NON_TENSOR_METHODS:
+            return Origin(Kind.TENSOR, certain=False)
         callee = model_resolve_method(model, call, scope)
         if callee is not None:
             return returned_origin(model, callee)
@@ -501,6 +514,8 @@ def usage_origin(model: "SemanticModel", path: str, scope: "Scope", *, is_parame
         return Origin(Kind.SCHEDULER, certain=False)
     if "add_param_group" in uses or {"zero_grad", "step"} <= uses:
         return Origin(Kind.OPTIMIZER, certain=False)
+    if uses & TENSOR_ONLY_METHODS and "__call__" not in uses:
+        return Origin(Kind.TENSOR, certain=False)
     if is_parameter and "__call__" in uses:
         single = _single_model_class(model)
         if single is not None:

@@ -16,14 +16,23 @@ import libcst as cst
 
 from .names import canonical, dotted_name, import_alias_qualname
 from .scopes import Binding, Scope
-from .walk import iter_children
+from .walk import children_list, iter_children
 
 if TYPE_CHECKING:
     from ..settings import Settings
     from .classes import ClassInfo
     from .kinds import Origin
 
-_STATEMENT_TYPES = (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.SimpleStatementLine)
+_STATEMENT_BASES = (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.SimpleStatementLine)
+_IS_STATEMENT: dict[type, bool] = {}
+
+
+def _is_statement_type(node_type: type) -> bool:
+    known = _IS_STATEMENT.get(node_type)
+    if known is None:
+        known = issubclass(node_type, _STATEMENT_BASES)
+        _IS_STATEMENT[node_type] = known
+    return known
 
 
 class SemanticModel:
@@ -90,12 +99,15 @@ class SemanticModel:
         while stack:
             node, scope = pop()
             node_type = type(node)
-            if isinstance(node, _STATEMENT_TYPES):
+            is_statement = _IS_STATEMENT.get(node_type)
+            if is_statement is None:
+                is_statement = _is_statement_type(node_type)
+            if is_statement:
                 order[node] = counter
                 counter += 1
             handler = handlers.get(node_type)
             inner = handler(self, node, scope) if handler is not None else None
-            children = list(iter_children(node))
+            children = children_list(node)
             if inner is None:
                 for child in reversed(children):
                     parent[child] = node
@@ -151,7 +163,7 @@ class SemanticModel:
         for name, param in inner.params.items():
             annotation = param.annotation.annotation if param.annotation is not None else None
             inner.add(Binding(name, "param", param.default, param, annotation=annotation))
-        if scope.kind == "class" and ordered and not _is_staticmethod(node):
+        if scope.kind == "class" and ordered and not _is_decorated(node, ("staticmethod", "classmethod")):
             inner.self_name = ordered[0].name.value
         return inner
 
@@ -315,7 +327,7 @@ class SemanticModel:
     def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
         """The innermost (small or compound) statement containing `node`."""
         current = node
-        while current is not None and not isinstance(current, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
+        while current is not None and not (_is_statement_type(type(current)) and type(current) is not cst.SimpleStatementLine):
             current = self.parent.get(current)
         return current if current is not None else node
 
@@ -478,9 +490,9 @@ class SemanticModel:
             return value
 
 
-def _is_staticmethod(node: cst.FunctionDef) -> bool:
+def _is_decorated(node: cst.FunctionDef, names: tuple[str, ...]) -> bool:
     for decorator in node.decorators:
-        if isinstance(decorator.decorator, cst.Name) and decorator.decorator.value == "staticmethod":
+        if isinstance(decorator.decorator, cst.Name) and decorator.decorator.value in names:
             return True
     return False
 

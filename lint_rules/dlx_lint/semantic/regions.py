@@ -41,6 +41,7 @@ _SET_GRAD = frozenset({"torch.set_grad_enabled"})
 _EVAL_NAME = re.compile(r"^(?:validat|evaluat|test|eval)", re.IGNORECASE)
 _EVAL_ITERABLE = re.compile(r"^(?:val|valid|validation|test|testing|eval|evaluation|dev)(?:$|_|[A-Z0-9])", re.IGNORECASE)
 _LIGHTNING_HOOKS = frozenset({"validation_step", "test_step", "predict_step"})
+_SKORCH_HOOKS = frozenset({"validation_step", "evaluation_step"})
 _AUTOGRAD_GRAD = frozenset({"torch.autograd.grad"})
 
 
@@ -115,52 +116,117 @@ def call_sites(model: "SemanticModel", function: cst.FunctionDef) -> list[cst.Ca
 # --------------------------------------------------------------------------- eval-mode dominance
 
 
-class _EvalDominance:
-    """Must-analysis: which access paths are in eval mode at each call."""
+class _ModeDominance:
+    """Must-analysis of train/eval mode per access path. A state is a frozenset of
+    ``(path, mode)`` with mode ``eval``, ``train`` or ``n/a`` (on the arm of
+    ``if isinstance(m, nn.Module)`` where `m` is not a module)."""
 
-    def __init__(self, model: "SemanticModel", scope: "Scope"):
+    def __init__(self, model: "SemanticModel"):
         self.model = model
-        self.scope = scope
-        self.at_call: dict[cst.Call, frozenset] = {}
+        self.at_call: dict[cst.Call, tuple[frozenset, frozenset]] = {}
+
+    @staticmethod
+    def _set(state, path, mode):
+        return frozenset(e for e in state if e[0] != path) | {(path, mode)}
 
     def on_assign(self, state, target, node):
-        if target in state:
-            return state - {target}
+        return frozenset(e for e in state if e[0] != target)
+
+    def on_branch(self, state, test, taken):
+        path = _isinstance_module_test(self.model, test)
+        if path is not None and not taken:
+            return self._set(state, path, "n/a")
         return state
 
     def on_call(self, state, call):
+        eval_paths = frozenset(p for p, m in state if m == "eval")
+        moded = frozenset(p for p, _ in state)
         previous = self.at_call.get(call)
-        self.at_call[call] = state if previous is None else previous & state
+        if previous is None:
+            self.at_call[call] = (eval_paths, moded)
+        else:
+            self.at_call[call] = (previous[0] & eval_paths, previous[1] & moded)
         switch = mode_switch(self.model, call)
         if switch is not None:
-            path, mode = switch
-            return state | {path} if mode == "eval" else state - {path}
+            return self._set(state, switch[0], switch[1])
         found = callee_summary(self.model, call, self.model.scope_for(call))
         if found is not None:
             bound, callee, callee_scope = found
             for slot, path in mapped_slots(bound, callee_scope, callee.final_mode).items():
                 finals = callee.final_mode[slot]
                 if finals == {"eval"}:
-                    state = state | {path}
-                elif "train" in finals:
-                    state = state - {path}
+                    state = self._set(state, path, "eval")
+                elif finals == {"train"}:
+                    state = self._set(state, path, "train")
+                elif "train" in finals or "eval" in finals:
+                    state = frozenset(e for e in state if e[0] != path)
         return state
 
 
-def eval_paths_at_calls(model: "SemanticModel", body_owner: cst.CSTNode) -> dict[cst.Call, frozenset]:
-    """For each call in a function (or the module body), the access paths that are in eval
-    mode on every path reaching it (``m.eval()`` dominates the call, no ``m.train()`` since)."""
-    def compute() -> dict[cst.Call, frozenset]:
+def _isinstance_module_test(model: "SemanticModel", test: cst.BaseExpression) -> str | None:
+    if not (isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "isinstance"
+            and len(test.args) == 2):
+        return None
+    classes = test.args[1].value
+    candidates = [e.value for e in classes.elements] if isinstance(classes, cst.Tuple) else [classes]
+    if any(isinstance(c, (cst.Name, cst.Attribute)) and model.qualname(c) == "torch.nn.Module" for c in candidates):
+        return dotted_name(test.args[0].value)
+    return None
+
+
+def modes_at_calls(model: "SemanticModel", body_owner: cst.CSTNode) -> dict[cst.Call, tuple[frozenset, frozenset]]:
+    """For each call in a function (or the module body): (paths in eval mode on every path
+    reaching it, paths whose mode was set explicitly on every path reaching it). A method
+    starts with the modes its class's ``__init__`` sets on ``self`` attributes."""
+    def compute() -> dict[cst.Call, tuple[frozenset, frozenset]]:
         scope = model.scopes[body_owner]
-        analysis = _EvalDominance(model, scope)
+        analysis = _ModeDominance(model)
         walker = PathWalker(model, analysis, scope, max_states=128, join=_intersect)
+        initial = frozenset({_initial_modes(model, body_owner)})
         if isinstance(body_owner, cst.Module):
-            walker.run_block(tuple(body_owner.body), frozenset({frozenset()}))
+            walker.run_block(tuple(body_owner.body), initial)
         else:
-            walker.run_block(block_statements(body_owner.body), frozenset({frozenset()}))  # type: ignore[attr-defined]
+            walker.run_block(block_statements(body_owner.body), initial)  # type: ignore[attr-defined]
         return analysis.at_call
 
-    return model.cached(("eval-dominance", body_owner), compute)
+    return model.cached(("mode-dominance", body_owner), compute)
+
+
+def eval_paths_at_calls(model: "SemanticModel", body_owner: cst.CSTNode) -> dict[cst.Call, frozenset]:
+    """For each call, the access paths in eval mode on every path reaching it."""
+    return {call: modes[0] for call, modes in modes_at_calls(model, body_owner).items()}
+
+
+def _initial_modes(model: "SemanticModel", owner: cst.CSTNode) -> frozenset:
+    if not isinstance(owner, cst.FunctionDef) or owner.name.value == "__init__":
+        return frozenset()
+    info = model.class_of_method(owner)
+    scope = model.scopes[owner]
+    init = info.method("__init__") if info is not None else None
+    if init is None or scope.self_name is None:
+        return frozenset()
+    init_scope = model.scopes[init]
+    modes = set()
+    for statement in block_statements(init.body):
+        for call in calls_in(model, statement) if isinstance(statement, cst.SimpleStatementLine) else ():
+            switch = mode_switch(model, call)
+            if switch is not None and switch[0].startswith(f"{init_scope.self_name}."):
+                attribute = switch[0].split(".", 1)[1]
+                if not _trained_elsewhere(model, info, attribute):
+                    modes.add((f"{scope.self_name}.{attribute}", switch[1]))
+    return frozenset(modes)
+
+
+def _trained_elsewhere(model: "SemanticModel", info, attribute: str) -> bool:
+    for method in info.methods.values():
+        if method.name.value == "__init__":
+            continue
+        method_scope = model.scopes[method]
+        path = f"{method_scope.self_name}.{attribute}"
+        for call in calls_in(model, method):
+            if mode_switch(model, call) == (path, "train"):
+                return True
+    return False
 
 
 def _intersect(states: frozenset) -> frozenset:
@@ -215,9 +281,8 @@ def _eval_regions(model: "SemanticModel") -> Iterator[EvalRegion]:
         if loop_trains(model, loop):
             continue
         yield EvalRegion("loop", loop, owner if owner is not None else model.module)
-    owners: list[cst.CSTNode] = [model.module] + [f for f in model.functions if f not in function_regions and f not in exempt]
-    for owner in owners:
-        if any(_switches_to_eval(model, call) for call in calls_in(model, owner)):
+    for owner in functions_switching_to_eval(model):
+        if owner not in function_regions and owner not in exempt:
             yield EvalRegion("dominated", owner, owner)
 
 
@@ -231,27 +296,48 @@ def _inside_exempt(model: "SemanticModel", node: cst.CSTNode, functions: set) ->
 
 
 def is_lightning_hook(model: "SemanticModel", function: cst.FunctionDef) -> bool:
-    """``validation_step``/``test_step``/``predict_step`` of a LightningModule subclass."""
-    if function.name.value not in _LIGHTNING_HOOKS:
+    """An evaluation hook the framework calls with the right mode and grad setting:
+    ``validation_step``/``test_step``/``predict_step`` of a LightningModule subclass, and
+    ``validation_step``/``evaluation_step`` of a skorch ``NeuralNet`` subclass."""
+    name = function.name.value
+    if name not in _LIGHTNING_HOOKS and name not in _SKORCH_HOOKS:
         return False
     info = model.class_of_method(function)
-    return info is not None and info.is_lightning_module
+    if info is None:
+        return False
+    if name in _LIGHTNING_HOOKS and info.is_lightning_module:
+        return True
+    return name in _SKORCH_HOOKS and any(b.startswith("skorch.") for b in info.external_base_names())
 
 
 def is_eval_function(model: "SemanticModel", function: cst.FunctionDef) -> bool:
     """Clause 13: a function-level evaluation region."""
     def compute() -> bool:
-        facts = summary(model, function)
-        if facts.steps_any or facts.backward:
-            return False
-        if function_disables_grad(model, function):
-            return True
         name = function.name.value
-        if _EVAL_NAME.match(name) and not name.startswith("test_"):
-            return True
-        return any(_switches_to_eval(model, call) for call in calls_in(model, function))
+        candidate = (
+            (_EVAL_NAME.match(name) and not name.startswith("test_"))
+            or function in functions_switching_to_eval(model)
+            or function_disables_grad(model, function)
+        )
+        if not candidate:
+            return False
+        facts = summary(model, function)
+        return not (facts.steps_any or facts.backward)
 
     return model.cached(("is-eval-function", function), compute)
+
+
+def functions_switching_to_eval(model: "SemanticModel") -> frozenset:
+    """Functions (and the Module, for top-level code) that directly call ``m.eval()`` or
+    ``m.train(False)``."""
+    def compute() -> frozenset:
+        owners = set()
+        for call in model.calls_by_attr.get("eval", []) + model.calls_by_attr.get("train", []):
+            if _switches_to_eval(model, call):
+                owners.add(model.enclosing_function(call) or model.module)
+        return frozenset(owners)
+
+    return model.cached("functions-switching-to-eval", compute)
 
 
 def _iterates_eval_data(iterable: cst.BaseExpression) -> bool:

@@ -129,13 +129,24 @@ def _step_info(model: "SemanticModel", call: cst.Call) -> StepInfo | None:
         return StepInfo(receiver_path, None, receiver.certain, closure)
     if receiver.kind is not Kind.UNKNOWN:
         return None
-    if receiver_path == "self" or receiver_path.rsplit(".", 1)[-1].lower().find("sched") >= 0:
+    if receiver_path == "self" or "sched" in receiver_path.rsplit(".", 1)[-1].lower():
+        return None
+    # An object of unknown kind with a `.step()` (profilers, curricula, environments) counts as
+    # an optimizer only when it is a parameter of the function ("passed in and stepped").
+    if not _is_parameter(model, receiver_path, scope):
         return None
     if not positional and not call.args:
         return StepInfo(receiver_path, None, False)
     if len(positional) == 1 and _is_closure(model, positional[0].value, scope):
         return StepInfo(receiver_path, None, False, positional[0].value)
     return None
+
+
+def _is_parameter(model: "SemanticModel", path: str, scope: "Scope") -> bool:
+    if "." in path:
+        return False
+    bindings = model.bindings_of(path, scope)
+    return bool(bindings) and all(b.kind == "param" for b in bindings)
 
 
 def _is_closure(model: "SemanticModel", expr: cst.BaseExpression, scope: "Scope") -> bool:
@@ -184,7 +195,8 @@ def scheduler_step_receiver(model: "SemanticModel", call: cst.Call) -> str | Non
 
 def mode_switch(model: "SemanticModel", call: cst.Call) -> tuple[str, str] | None:
     """``(path, "eval")`` for ``m.eval()`` / ``m.train(False)``, ``(path, "train")`` for
-    ``m.train()`` / ``m.train(True)``; None otherwise (``m.train(flag)`` is unknown)."""
+    ``m.train()`` / ``m.train(True)``, ``(path, "set")`` for ``m.train(flag)`` (a mode chosen
+    deliberately, value unknown); None for other calls."""
     func = call.func
     if not isinstance(func, cst.Attribute):
         return None
@@ -204,7 +216,7 @@ def mode_switch(model: "SemanticModel", call: cst.Call) -> tuple[str, str] | Non
     value = arg.value
     if isinstance(value, cst.Name) and value.value in ("True", "False"):
         return path, "train" if value.value == "True" else "eval"
-    return None
+    return path, "set"
 
 
 def module_call_receiver(model: "SemanticModel", call: cst.Call) -> str | None:

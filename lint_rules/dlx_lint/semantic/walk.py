@@ -59,19 +59,6 @@ def code_fields(node_type: type) -> tuple[str, ...]:
     return names
 
 
-def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Direct code-bearing children of `node`, in source order."""
-    for name in code_fields(type(node)):
-        value = getattr(node, name)
-        if isinstance(value, _CSTNode):
-            if not isinstance(value, _FORMATTING):
-                yield value
-        elif type(value) is tuple or type(value) is list:
-            for item in value:
-                if isinstance(item, _CSTNode) and not isinstance(item, _FORMATTING):
-                    yield item
-
-
 # Nodes that carry no code even when they sit in a code field (operators are kept: rules
 # inspect them through their parent, e.g. BinaryOperation.operator).
 _FORMATTING = (
@@ -83,6 +70,48 @@ _FORMATTING = (
     cst.Newline,
 )
 
+# type -> whether instances are code-bearing CSTNodes. `isinstance` against libcst's abstract
+# base classes goes through ABCMeta and dominated the walk; a per-type cache does not.
+_IS_CODE_NODE: dict[type, bool] = {}
+
+
+def is_code_node_type(value_type: type) -> bool:
+    """Whether values of this type are code-bearing libcst nodes."""
+    known = _IS_CODE_NODE.get(value_type)
+    if known is None:
+        known = issubclass(value_type, _CSTNode) and not issubclass(value_type, _FORMATTING)
+        _IS_CODE_NODE[value_type] = known
+    return known
+
+
+def children_list(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """Direct code-bearing children of `node`, in source order."""
+    result = []
+    is_code = _IS_CODE_NODE
+    for name in code_fields(type(node)):
+        value = getattr(node, name)
+        value_type = type(value)
+        if value_type is tuple or value_type is list:
+            for item in value:
+                item_type = type(item)
+                flag = is_code.get(item_type)
+                if flag is None:
+                    flag = is_code_node_type(item_type)
+                if flag:
+                    result.append(item)
+        else:
+            flag = is_code.get(value_type)
+            if flag is None:
+                flag = is_code_node_type(value_type)
+            if flag:
+                result.append(value)
+    return result
+
+
+def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Direct code-bearing children of `node`, in source order."""
+    return iter(children_list(node))
+
 
 def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """All code-bearing nodes under `node` (itself included), pre-order."""
@@ -92,7 +121,7 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         current = pop()
         yield current
-        children = list(iter_children(current))
+        children = children_list(current)
         children.reverse()
         for child in children:
             push(child)
@@ -111,6 +140,6 @@ def walk_postorder(node: cst.CSTNode, *, stop: tuple[type, ...] = ()) -> Iterato
             yield current
             continue
         stack.append((current, True))
-        children = [c for c in iter_children(current) if not (stop and isinstance(c, stop))]
+        children = [c for c in children_list(current) if not (stop and isinstance(c, stop))]
         for child in reversed(children):
             stack.append((child, False))
