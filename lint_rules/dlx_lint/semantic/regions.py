@@ -49,24 +49,27 @@ _AUTOGRAD_GRAD = frozenset({"torch.autograd.grad"})
 
 
 def disables_grad(model: "SemanticModel", expr: cst.BaseExpression, scope: "Scope | None" = None) -> bool:
-    """Whether a context-manager or decorator expression turns autograd off:
-    ``torch.no_grad()``, ``torch.inference_mode()`` (not ``inference_mode(False)``),
-    ``torch.set_grad_enabled(False)``, or the bare decorators ``@torch.no_grad``."""
+    """Whether a context-manager or decorator expression turns autograd off, or sets the
+    grad mode deliberately from a variable: ``torch.no_grad()``, ``torch.inference_mode()``
+    (not ``inference_mode(False)``), ``torch.set_grad_enabled(False)`` and
+    ``torch.set_grad_enabled(flag)``, or the bare decorators ``@torch.no_grad``."""
     scope = scope or model.scope_for(expr)
     if isinstance(expr, cst.Call):
         name = model.qualname(expr.func, scope)
         if name in _GRAD_OFF:
-            if expr.args and _is_false(expr.args[0].value):
+            if expr.args and _is_true_or_false(expr.args[0].value) == "False":
                 return False
             return True
         if name in _SET_GRAD and expr.args:
-            return _is_false(expr.args[0].value)
+            return _is_true_or_false(expr.args[0].value) != "True"
         return False
     return model.qualname(expr, scope) in _GRAD_OFF
 
 
-def _is_false(expr: cst.BaseExpression) -> bool:
-    return isinstance(expr, cst.Name) and expr.value == "False"
+def _is_true_or_false(expr: cst.BaseExpression) -> str | None:
+    if isinstance(expr, cst.Name) and expr.value in ("True", "False"):
+        return expr.value
+    return None
 
 
 def function_disables_grad(model: "SemanticModel", function: cst.FunctionDef) -> bool:
