@@ -64,6 +64,7 @@ def test_cases_are_present(cases_dir):
     # Guards against a silent pass when the shared folder is missing (no parameters at all).
     assert len(CASE_FILES) >= 70
 
+
 def test_case_headers_agree_with_markers():
     # The `expected:` header restates the markers; a drifting header means a broken case file.
     for path in CASE_FILES:
