@@ -61,11 +61,13 @@ def _binding_value(binding: "Binding") -> cst.BaseExpression | None:
     value = binding.value
     if value is None or binding.kind in ("param", "for", "with"):
         return None
-    if binding.unpack and isinstance(value, (cst.Tuple, cst.List)):
-        index = binding.unpack[0]
-        elements = value.elements
-        if 0 <= index < len(elements) and not isinstance(elements[index], cst.StarredElement):
-            return elements[index].value
+    if binding.unpack:
+        # `a, b = (x, y)` gives the element; `a, b = f()` has no expression for one element.
+        if isinstance(value, (cst.Tuple, cst.List)):
+            index = binding.unpack[0]
+            elements = value.elements
+            if 0 <= index < len(elements) and not isinstance(elements[index], cst.StarredElement):
+                return elements[index].value
         return None
     return value
 
@@ -380,9 +382,12 @@ def _producer(model: "SemanticModel", expr: cst.BaseExpression):
             node = None
             for binding in bindings:
                 value = _binding_value(binding)
-                if value is None:
+                if value is None and binding.unpack and isinstance(binding.value, cst.Call):
+                    found = _unpacked_model_output(model, binding.value, binding.unpack[0])
+                elif value is None:
                     return None
-                found = producer(model, value)
+                else:
+                    found = producer(model, value)
                 if found is None:
                     return None
                 kinds.add(found[0])
@@ -392,6 +397,75 @@ def _producer(model: "SemanticModel", expr: cst.BaseExpression):
         return None
     if isinstance(expr, cst.Subscript):
         return producer(model, expr.value)
+    return None
+
+
+def _unpacked_model_output(model: "SemanticModel", call: cst.Call, index: int):
+    """Producer of element `index` of a same-file model's tuple output (``a, b = model(x)``),
+    when every ``return`` of its ``forward`` is a tuple whose element there is a producer."""
+    if index < 0 or not isinstance(call.func, (cst.Name, cst.Attribute)):
+        return None
+    origin = model.origin(call.func)
+    if origin.cls is None or origin.guessed or origin.kind is not Kind.MODULE:
+        return None
+    forward = origin.cls.method("forward")
+    if forward is None:
+        return None
+    kinds = set()
+    for ret in returns_of(model, forward):
+        value = ret.value
+        if not isinstance(value, cst.Tuple) or index >= len(value.elements):
+            return None
+        found = producer(model, value.elements[index].value)
+        if found is None:
+            return None
+        kinds.add(found[0])
+    return (kinds.pop(), call) if len(kinds) == 1 else None
+
+
+_SCORE_LAYERS = re.compile(r"^torch\.nn\.(?:Linear|LazyLinear|Bilinear|Conv[123]d|LazyConv[123]d|ConvTranspose[123]d)$")
+
+
+def raw_scores(model: "SemanticModel", expr: cst.BaseExpression, _depth: int = 0) -> cst.CSTNode | None:
+    """The call producing `expr` when it is surely unnormalised scores: the output of an
+    ``nn.Linear``/``nn.Conv*`` module (through shape-only operations and assignments), or of a
+    same-file model whose every ``forward`` return is such a call."""
+    if _depth > 6:
+        return None
+    if isinstance(expr, cst.Call):
+        func = expr.func
+        if isinstance(func, cst.Attribute) and func.attr.value in _SHAPE_METHODS and model.qualname(func) is None \
+                and not model.origin(func.value).is_module:
+            return raw_scores(model, func.value, _depth + 1)
+        if not isinstance(func, (cst.Name, cst.Attribute)):
+            return None
+        origin = model.origin(func)
+        if origin.kind is not Kind.MODULE or origin.guessed:
+            return None
+        if origin.qualname and _SCORE_LAYERS.match(origin.qualname):
+            return expr
+        if origin.cls is not None:
+            forward = origin.cls.method("forward")
+            returns = returns_of(model, forward) if forward is not None else []
+            if returns and all(r.value is not None and raw_scores(model, r.value, _depth + 1) is not None for r in returns):
+                return expr
+        return None
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        path = dotted_name(expr)
+        if path is None:
+            return None
+        bindings = reaching_bindings(model, path, expr)
+        found = None
+        for binding in bindings:
+            value = _binding_value(binding)
+            if value is None:
+                return None
+            found = raw_scores(model, value, _depth + 1)
+            if found is None:
+                return None
+        return found
+    if isinstance(expr, cst.Subscript):
+        return raw_scores(model, expr.value, _depth + 1)
     return None
 
 

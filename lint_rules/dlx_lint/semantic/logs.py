@@ -56,20 +56,28 @@ def log_calls(model: "SemanticModel") -> list[tuple[cst.Call, cst.BaseExpression
 
 _CROSS_ENTROPY = "cross_entropy"
 _BCE_WITH_LOGITS = "bce_with_logits"
+_BCE = "bce"
+_NLL = "nll"
 _LOSS_FUNCTIONS = {
     "torch.nn.functional.cross_entropy": _CROSS_ENTROPY,
     "torch.nn.functional.binary_cross_entropy_with_logits": _BCE_WITH_LOGITS,
+    "torch.nn.functional.binary_cross_entropy": _BCE,
+    "torch.nn.functional.nll_loss": _NLL,
 }
 _LOSS_CLASSES = {
     "torch.nn.CrossEntropyLoss": _CROSS_ENTROPY,
     "torch.nn.BCEWithLogitsLoss": _BCE_WITH_LOGITS,
+    "torch.nn.BCELoss": _BCE,
+    "torch.nn.NLLLoss": _NLL,
 }
 
 
 def logits_loss_input(model: "SemanticModel", call: cst.Call) -> tuple[str, cst.BaseExpression] | None:
-    """(``cross_entropy`` | ``bce_with_logits``, input expression) for a call of
-    ``F.cross_entropy`` / ``F.binary_cross_entropy_with_logits`` or of a criterion built from
-    ``nn.CrossEntropyLoss`` / ``nn.BCEWithLogitsLoss``; else None."""
+    """(kind, input expression) for a call of a classification loss whose input kind matters:
+    ``cross_entropy`` (``F.cross_entropy``, ``nn.CrossEntropyLoss``), ``bce_with_logits``
+    (``F.binary_cross_entropy_with_logits``, ``nn.BCEWithLogitsLoss``), ``bce``
+    (``F.binary_cross_entropy``, ``nn.BCELoss``) and ``nll`` (``F.nll_loss``, ``nn.NLLLoss``);
+    else None."""
     func = call.func
     if not isinstance(func, (cst.Name, cst.Attribute)):
         return None

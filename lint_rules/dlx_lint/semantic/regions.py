@@ -72,6 +72,42 @@ def _is_true_or_false(expr: cst.BaseExpression) -> str | None:
     return None
 
 
+def _strict_grad_mode(model: "SemanticModel", expr: cst.BaseExpression) -> bool | None:
+    """False when `expr` surely disables autograd, True when it surely enables it
+    (``torch.enable_grad()``, ``set_grad_enabled(True)``), None otherwise."""
+    name = model.qualname(expr.func if isinstance(expr, cst.Call) else expr)
+    args = expr.args if isinstance(expr, cst.Call) else ()
+    flag = _is_true_or_false(args[0].value) if args else None
+    if name in _GRAD_OFF:
+        return True if flag == "False" else False
+    if name in _SET_GRAD and flag is not None:
+        return flag == "True"
+    if name in ("torch.enable_grad",):
+        return True
+    return None
+
+
+def strictly_grad_disabled(model: "SemanticModel", node: cst.CSTNode) -> bool:
+    """Whether `node` surely runs with autograd off: inside ``with torch.no_grad()``,
+    ``torch.inference_mode()`` or ``torch.set_grad_enabled(False)`` (or under such a
+    decorator) with no ``torch.enable_grad()`` in between, in the same function."""
+    for ancestor in model.ancestors(node):
+        if isinstance(ancestor, cst.With):
+            for item in ancestor.items:
+                mode = _strict_grad_mode(model, item.item)
+                if mode is not None:
+                    return not mode
+        elif isinstance(ancestor, cst.FunctionDef):
+            for decorator in ancestor.decorators:
+                mode = _strict_grad_mode(model, decorator.decorator)
+                if mode is not None:
+                    return not mode
+            return False
+        elif isinstance(ancestor, (cst.Lambda, cst.ClassDef)):
+            return False
+    return False
+
+
 def function_disables_grad(model: "SemanticModel", function: cst.FunctionDef) -> bool:
     """Whether a function is decorated with ``torch.no_grad`` / ``torch.inference_mode``."""
     outer = model.scope_for(function)

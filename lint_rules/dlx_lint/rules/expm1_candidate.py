@@ -1,0 +1,63 @@
+"""DLX030 expm1-candidate: `torch.exp(x) - 1` loses precision; `torch.expm1(x)` does not."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from ..diagnostics import Severity
+from ..rule import Finding, Reference, Rule
+
+
+class Expm1Candidate(Rule):
+    code = "DLX030"
+    name = "expm1-candidate"
+    severity = Severity.INFO
+    requires = ("exp(",)
+    summary = "torch.exp(x) - 1 loses precision for small x; use torch.expm1(x)"
+    what = "Reports `torch.exp(x) - 1` with a literal one (TorchFix TOR107)."
+    why = """
+For small |x|, `exp(x)` is close to 1 and the subtraction cancels almost all significant digits
+(for |x| below about 6e-8 in float32 the result is exactly 0). `torch.expm1(x)` computes
+exp(x) - 1 accurately.
+"""
+    example = "y = torch.exp(x) - 1\n"
+    use_instead = "y = torch.expm1(x)\n"
+    limitations = "Only the function form `torch.exp(...)` minus a literal 1 is matched."
+    references = (
+        Reference("PyTorch docs: torch.expm1", "https://docs.pytorch.org/docs/stable/generated/torch.expm1.html"),
+        Reference("TorchFix TOR107", "https://github.com/pytorch-labs/torchfix"),
+    )
+    bad_examples = (
+        """
+import torch
+
+def elu_like(x):
+    return torch.where(x > 0, x, torch.exp(x) - 1)  # expect: DLX030
+""",
+    )
+    good_examples = (
+        """
+import torch
+
+def elu_like(x):
+    return torch.where(x > 0, x, torch.expm1(x)), torch.exp(x) - 2, 1 - torch.exp(x)
+""",
+    )
+
+    def check(self, model) -> Iterator[Finding]:
+        if "exp" not in model.calls_by_attr and "exp" not in model.calls_by_name:
+            return
+        for call in model.calls_by_attr.get("exp", []) + model.calls_by_name.get("exp", []):
+            if model.qualname(call.func) != "torch.exp":
+                continue
+            parent = model.parent.get(call)
+            if (
+                isinstance(parent, cst.BinaryOperation)
+                and isinstance(parent.operator, cst.Subtract)
+                and parent.left is call
+                and isinstance(parent.right, (cst.Integer, cst.Float))
+                and float(parent.right.value) == 1.0
+            ):
+                yield Finding(parent, "`torch.exp(x) - 1` is inaccurate for small `x`; use `torch.expm1(x)`")

@@ -1,0 +1,88 @@
+"""DLX015 nll-loss-without-log-probs: `NLLLoss` fed probabilities or raw scores."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..diagnostics import Severity
+from ..rule import Finding, Reference, Rule
+from ..semantic.dataflow import SIGMOID, SOFTMAX, producer, raw_scores
+from ..semantic.logs import logits_loss_input
+
+
+class NllLossWithoutLogProbs(Rule):
+    code = "DLX015"
+    name = "nll-loss-without-log-probs"
+    severity = Severity.WARNING
+    requires = ("NLLLoss", "nll_loss")
+    summary = "NLLLoss expects log-probabilities; it receives probabilities or raw scores"
+    what = """
+Reports `nn.NLLLoss` / `F.nll_loss` whose input is (through assignments, shape-only
+operations, tuple unpacking of a same-file model's output) a softmax or sigmoid result, or the
+raw output of an `nn.Linear`/`nn.Conv*` layer or of a same-file model that returns one.
+"""
+    why = """
+`NLLLoss` just picks `-input[target]`: it is only a negative log-likelihood when its input is
+log-probabilities (a `LogSoftmax` output). Fed probabilities, the "loss" is minus a
+probability, always in [-1, 0], with tiny gradients; fed raw scores it is unbounded below, so
+the optimiser can push it to minus infinity. Either way training does not optimise what it
+should. Zhang et al. list "Loss API Misused".
+"""
+    example = """
+probs = F.softmax(model(x), dim=1)
+loss = F.nll_loss(probs, y)
+"""
+    use_instead = """
+loss = F.nll_loss(F.log_softmax(model(x), dim=1), y)   # or: F.cross_entropy(model(x), y)
+"""
+    limitations = "A model defined in another module is not followed: its output kind is unknown, so nothing is reported."
+    references = (
+        Reference("PyTorch docs: NLLLoss (input: log-probabilities)", "https://docs.pytorch.org/docs/stable/generated/torch.nn.NLLLoss.html"),
+        Reference("pytorch#12703: NLLLoss docs example on raw scores", "https://github.com/pytorch/pytorch/pull/12703"),
+        Reference("Text-Classification-Models-Pytorch#9", "https://github.com/AnubhavGupta3377/Text-Classification-Models-Pytorch/issues/9"),
+        Reference("ml-smells: Loss API Misused", "https://hynn01.github.io/ml-smells/"),
+    )
+    bad_examples = (
+        """
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+def step(x, y):
+    head = nn.Linear(8, 3)
+    criterion = nn.NLLLoss()
+    a = criterion(head(x), y)  # expect: DLX015
+    b = F.nll_loss(F.softmax(head(x), dim=1), y)  # expect: DLX015
+    return a + b
+""",
+    )
+    good_examples = (
+        """
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return F.log_softmax(self.fc(x), dim=1)
+
+def step(model, net: Net, x, y):
+    return F.nll_loss(model(x), y) + F.nll_loss(net(x), y) + F.nll_loss(torch.log(F.softmax(x, 1) + 1e-9), y)
+""",
+    )
+
+    def check(self, model) -> Iterator[Finding]:
+        for call in model.calls:
+            found = logits_loss_input(model, call)
+            if found is None or found[0] != "nll":
+                continue
+            argument = found[1]
+            made = producer(model, argument)
+            if made is not None and made[0] in (SOFTMAX, SIGMOID):
+                yield Finding(call, "NLLLoss expects log-probabilities but receives probabilities; use `log_softmax` (or `CrossEntropyLoss` on the logits)")
+            elif made is None and raw_scores(model, argument) is not None:
+                yield Finding(call, "NLLLoss expects log-probabilities but receives raw scores; apply `F.log_softmax(..., dim=1)` or use `CrossEntropyLoss`")
