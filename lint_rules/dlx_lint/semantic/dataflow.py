@@ -184,9 +184,9 @@ def backwarded_paths(model: "SemanticModel", owner: cst.CSTNode) -> frozenset[st
 # --------------------------------------------------------------------------- dependencies
 
 
-def dependencies(model: "SemanticModel", expr: cst.BaseExpression) -> set[str]:
+def dependencies(model: "SemanticModel", expr: cst.BaseExpression, *, through_conversions: bool = False) -> set[str]:
     """Access paths whose graph-carrying value `expr` is computed from (not through
-    ``.item()``, ``.detach()``, ``float()``...)."""
+    ``.item()``, ``.detach()``, ``float()``...; through them too when `through_conversions`)."""
     found: set[str] = set()
     stack = [expr]
     while stack:
@@ -198,7 +198,7 @@ def dependencies(model: "SemanticModel", expr: cst.BaseExpression) -> set[str]:
                 if isinstance(node, cst.Attribute):
                     found.add(path.split(".", 1)[0])
                 continue
-        if isinstance(node, cst.Call):
+        if isinstance(node, cst.Call) and not through_conversions:
             func = node.func
             if isinstance(func, cst.Attribute) and func.attr.value in _TAINT_CLEARING_METHODS:
                 continue

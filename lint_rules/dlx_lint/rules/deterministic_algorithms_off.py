@@ -1,0 +1,97 @@
+"""DLX027 deterministic-algorithms-off (opt-in): a training entry script never enables
+deterministic algorithms."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from ..diagnostics import Severity
+from ..rule import Finding, Reference, Rule
+from ..semantic.reproducibility import main_guard, runs_training
+
+
+class DeterministicAlgorithmsOff(Rule):
+    code = "DLX027"
+    name = "deterministic-algorithms-off"
+    severity = Severity.INFO
+    enabled_by_default = False
+    requires = ("__main__",)
+    summary = "a training script never calls torch.use_deterministic_algorithms(True)"
+    what = """
+Reports the `if __name__ == "__main__":` line of an entry script that trains (runs backward or
+steps an optimizer, directly or through same-file functions) when the file never calls
+`torch.use_deterministic_algorithms(True)`. Off by default: it fires on most scripts.
+"""
+    why = """
+Seeding is not enough for identical runs: several CUDA kernels (atomic adds in scatter/index
+operations, some convolution algorithms) are nondeterministic, so the same seed gives different
+numbers. `torch.use_deterministic_algorithms(True)` makes PyTorch use deterministic
+implementations or raise where none exists. It is slower, so it is advised while debugging and
+for regression tests. Zhang et al. list "Deterministic Algorithm Not Used" (dslinter W5507).
+"""
+    example = """
+if __name__ == "__main__":
+    torch.manual_seed(0)
+    train()
+"""
+    use_instead = """
+if __name__ == "__main__":
+    torch.manual_seed(0)
+    torch.use_deterministic_algorithms(True)  # plus CUBLAS_WORKSPACE_CONFIG=:4096:8 on CUDA
+    train()
+"""
+    limitations = "Only same-file functions are followed to decide that the script trains."
+    references = (
+        Reference("PyTorch docs: torch.use_deterministic_algorithms", "https://docs.pytorch.org/docs/stable/generated/torch.use_deterministic_algorithms.html"),
+        Reference("PyTorch docs: Reproducibility", "https://docs.pytorch.org/docs/stable/notes/randomness.html"),
+        Reference("threestudio#219", "https://github.com/threestudio-project/threestudio/issues/219"),
+    )
+    bad_examples = (
+        """
+import torch
+from torch import nn
+
+def train():
+    model = nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        model(torch.ones(2)).sum().backward()
+        opt.step()
+
+if __name__ == "__main__":  # expect: DLX027
+    torch.manual_seed(0)
+    train()
+""",
+    )
+    good_examples = (
+        """
+import torch
+from torch import nn
+
+def train():
+    model = nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        model(torch.ones(2)).sum().backward()
+        opt.step()
+
+if __name__ == "__main__":
+    torch.manual_seed(0)
+    torch.use_deterministic_algorithms(True)
+    train()
+""",
+    )
+
+    def check(self, model) -> Iterator[Finding]:
+        guard = main_guard(model)
+        if guard is None or not model.imports_module("torch"):
+            return
+        for call in model.calls_by_attr.get("use_deterministic_algorithms", []) + model.calls_by_name.get("use_deterministic_algorithms", []):
+            if call.args and not (isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == "False"):
+                return
+        if runs_training(model, guard):
+            yield Finding(guard, "this training script never enables deterministic algorithms; call `torch.use_deterministic_algorithms(True)` when runs must be reproducible")

@@ -1,0 +1,185 @@
+"""DLX018 modules-in-plain-container: submodules kept in a Python list/dict are unregistered."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from ..diagnostics import Severity
+from ..rule import Finding, Reference, Rule
+from ..semantic.flow import block_statements
+from ..semantic.kinds import Kind
+from ..semantic.names import dotted_name
+
+_REGISTERING = frozenset({"torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.Sequential",
+                          "torch.nn.ParameterList", "torch.nn.ParameterDict"})
+_EMPTY_CONTAINERS = frozenset({"list", "dict", "tuple"})
+
+
+class ModulesInPlainContainer(Rule):
+    code = "DLX018"
+    name = "modules-in-plain-container"
+    severity = Severity.ERROR
+    summary = "submodules stored in a plain list/dict attribute are not registered"
+    what = """
+In a class deriving from `nn.Module` (directly or through same-file bases), reports
+`self.a = [...]` / `(...)` / `{...}` (a display or comprehension) whose elements are module
+constructors (`nn.*` or same-file modules) or `nn.Parameter(...)`, and `self.a = []` in
+`__init__` when modules are then added with `self.a.append(...)`, `self.a.extend([...])`,
+`self.a += [...]`, `self.a = self.a + [...]` or `self.a[k] = ...` (clause 7).
+"""
+    why = """
+`nn.Module` registers submodules and parameters only when they are assigned directly or held
+by `nn.ModuleList`/`ModuleDict`/`ParameterList`/`ParameterDict`. Layers in a plain list are
+absent from `parameters()` (the optimizer never updates them), from `state_dict()` (never
+saved or loaded), and ignored by `.to()`/`.cuda()` and `train()`/`eval()`: training silently
+leaves them at their random initialisation, on the wrong device, in the wrong mode.
+"""
+    example = """
+class Net(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.layers = [nn.Linear(64, 64) for _ in range(n)]
+"""
+    use_instead = """
+class Net(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(64, 64) for _ in range(n)])
+"""
+    limitations = "Containers filled in methods other than `__init__`, or through helpers, are not followed."
+    references = (
+        Reference("PyTorch docs: nn.ModuleList (properly registered)", "https://docs.pytorch.org/docs/stable/generated/torch.nn.ModuleList.html"),
+        Reference("pytorch#715: layers in a list are not registered", "https://github.com/pytorch/pytorch/issues/715"),
+        Reference("pytorch#666", "https://github.com/pytorch/pytorch/issues/666"),
+    )
+    bad_examples = (
+        """
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self, n: int):
+        super().__init__()
+        self.layers = [nn.Linear(8, 8) for _ in range(n)]  # expect: DLX018
+        self.heads = {"a": nn.Linear(8, 1)}  # expect: DLX018
+        self.blocks = []  # expect: DLX018
+        for _ in range(n):
+            self.blocks.append(nn.Conv2d(3, 3, 1))
+        self.scales = [nn.Parameter(torch.ones(1)), nn.Parameter(torch.zeros(1))]  # expect: DLX018
+""",
+    )
+    good_examples = (
+        """
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self, n: int):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(8, 8) for _ in range(n)])
+        self.names = ["a", "b"]
+        self.sizes = [8, 16]
+        self.blocks = []
+        for _ in range(n):
+            self.blocks.append(nn.Conv2d(3, 3, 1))
+        self.blocks = nn.ModuleList(self.blocks)
+        stages = [nn.Linear(8, 8)]
+        self.stages = nn.Sequential(*stages)
+""",
+    )
+
+    def check(self, model) -> Iterator[Finding]:
+        for info in model.classes.values():
+            if not info.is_module:
+                continue
+            init = info.methods.get("__init__")
+            if init is None:
+                continue
+            scope = model.scopes[init]
+            if scope.self_name is None:
+                continue
+            yield from self._check_init(model, init, scope.self_name)
+
+    def _check_init(self, model, init: cst.FunctionDef, self_name: str) -> Iterator[Finding]:
+        prefix = self_name + "."
+        assigns = [n for n in model.assigns if model.enclosing_function(n) is init]
+        by_attribute: dict[str, list[cst.Assign]] = {}
+        for node in assigns:
+            for target in node.targets:
+                path = dotted_name(target.target)
+                if path and path.startswith(prefix) and path.count(".") == 1:
+                    by_attribute.setdefault(path, []).append(node)
+        for path, nodes in by_attribute.items():
+            if any(_registering(model, n.value) for n in nodes):
+                continue  # wrapped (or rewrapped) in a registering container
+            first = nodes[0]
+            if _holds_modules(model, first.value):
+                yield Finding(first, f"modules in the plain container `{path}` are not registered (absent from parameters(), state_dict(), .to()); use `nn.ModuleList`/`nn.ModuleDict`/`nn.ParameterList`")
+            elif _is_empty_container(first.value) and _filled_with_modules(model, init, path, nodes):
+                yield Finding(first, f"modules added to the plain container `{path}` are not registered; create it as `nn.ModuleList()`/`nn.ModuleDict()`")
+
+
+def _registering(model, value: cst.BaseExpression) -> bool:
+    return isinstance(value, cst.Call) and isinstance(value.func, (cst.Name, cst.Attribute)) \
+        and model.qualname(value.func) in _REGISTERING
+
+
+def _is_module_or_parameter(model, expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.StarredElement):
+        return False
+    if not isinstance(expr, cst.Call) or not isinstance(expr.func, (cst.Name, cst.Attribute)):
+        return False
+    if model.qualname(expr.func) == "torch.nn.Parameter":
+        return True
+    origin = model.origin(expr)
+    return origin.kind in (Kind.MODULE, Kind.LOSS) and not origin.guessed
+
+
+def _holds_modules(model, value: cst.BaseExpression) -> bool:
+    if isinstance(value, (cst.List, cst.Tuple, cst.Set)):
+        return any(_is_module_or_parameter(model, e.value) for e in value.elements)
+    if isinstance(value, cst.Dict):
+        return any(isinstance(e, cst.DictElement) and _is_module_or_parameter(model, e.value) for e in value.elements)
+    if isinstance(value, (cst.ListComp, cst.SetComp, cst.GeneratorExp)):
+        return _is_module_or_parameter(model, value.elt)
+    if isinstance(value, cst.DictComp):
+        return _is_module_or_parameter(model, value.value)
+    return False
+
+
+def _is_empty_container(value: cst.BaseExpression) -> bool:
+    if isinstance(value, (cst.List, cst.Dict, cst.Tuple)) and not value.elements:
+        return True
+    return isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value in _EMPTY_CONTAINERS and not value.args
+
+
+def _filled_with_modules(model, init, path: str, nodes) -> bool:
+    for call in model.calls_by_attr.get("append", []) + model.calls_by_attr.get("extend", []) + model.calls_by_attr.get("insert", []):
+        if model.enclosing_function(call) is not init or dotted_name(call.func.value) != path:
+            continue
+        method = call.func.attr.value
+        values = [a.value for a in call.args]
+        if method == "insert" and len(values) > 1:
+            values = values[1:]
+        for value in values:
+            if method == "extend" and _holds_modules(model, value):
+                return True
+            if method != "extend" and _is_module_or_parameter(model, value):
+                return True
+    for node in model.aug_assigns:
+        if model.enclosing_function(node) is init and dotted_name(node.target) == path and _holds_modules(model, node.value):
+            return True
+    for node in model.assigns:
+        if model.enclosing_function(node) is not init:
+            continue
+        for target in node.targets:
+            if isinstance(target.target, cst.Subscript) and dotted_name(target.target.value) == path \
+                    and _is_module_or_parameter(model, node.value):
+                return True
+    for node in nodes[1:]:
+        value = node.value
+        if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add) \
+                and (dotted_name(value.left) == path and _holds_modules(model, value.right)):
+            return True
+    return False

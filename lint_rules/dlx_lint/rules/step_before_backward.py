@@ -1,0 +1,122 @@
+"""DLX003 step-before-backward: the optimizer steps before this iteration's backward."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from ..diagnostics import Severity
+from ..rule import Finding, Reference, Rule
+from ..semantic.training import callee_summary, calls_in, is_backward, step_info
+
+
+class StepBeforeBackward(Rule):
+    code = "DLX003"
+    name = "step-before-backward"
+    severity = Severity.WARNING
+    requires = ("step(",)
+    summary = "optimizer.step() runs before this iteration's backward(): a one-step lag"
+    what = """
+Reports `X.step()` in a loop body whose only step of `X` comes before its only `backward()`
+(direct or in a same-file helper), on straight-line code. `X.step(closure)` (L-BFGS style) is
+exempt: the closure runs the backward.
+"""
+    why = """
+Each step then applies the gradients of the previous iteration (none on the first, so the first
+step does nothing or only decays), and the final backward's gradients are never used: a silent
+one-step lag. The canonical order is zero_grad, forward, backward, step.
+"""
+    example = """
+for x, y in loader:
+    optimizer.step()
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+"""
+    use_instead = """
+for x, y in loader:
+    optimizer.zero_grad()
+    criterion(model(x), y).backward()
+    optimizer.step()
+"""
+    limitations = "Only loop bodies without branches around the step or the backward are checked; a backward in a helper from another module is not seen (nothing is reported then)."
+    references = (
+        Reference("PyTorch docs: torch.optim (taking an optimization step)", "https://docs.pytorch.org/docs/stable/optim.html#taking-an-optimization-step"),
+        Reference("PyTorch AMP examples: typical mixed precision training", "https://docs.pytorch.org/docs/stable/notes/amp_examples.html"),
+    )
+    bad_examples = (
+        """
+import torch
+
+def train(model, loader, criterion):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        optimizer.step()  # expect: DLX003
+        optimizer.zero_grad()
+        criterion(model(x), y).backward()
+""",
+    )
+    good_examples = (
+        """
+import torch
+
+def train(model, loader, criterion):
+    optimizer = torch.optim.LBFGS(model.parameters())
+    for x, y in loader:
+        def closure():
+            optimizer.zero_grad()
+            loss = criterion(model(x), y)
+            loss.backward()
+            return loss
+        optimizer.step(closure)
+""",
+    )
+
+    def check(self, model) -> Iterator[Finding]:
+        for loop in model.loops:
+            statements = _straight_line(loop)
+            if statements is None:
+                continue
+            events = []
+            for statement in statements:
+                for call in calls_in(model, statement):
+                    if is_backward(model, call):
+                        events.append(("backward", call))
+                        continue
+                    info = step_info(model, call)
+                    if info is not None:
+                        events.append(("step", call, info))
+                        continue
+                    found = callee_summary(model, call, model.scope_for(call))
+                    if found is not None and found[1].backward:
+                        events.append(("backward", call))
+            steps = [e for e in events if e[0] == "step"]
+            backwards = [e for e in events if e[0] == "backward"]
+            if len(steps) != 1 or len(backwards) != 1:
+                continue
+            step = steps[0]
+            if step[2].closure is not None:
+                continue
+            if events.index(step) < events.index(backwards[0]):
+                yield Finding(step[1], f"`{step[2].optimizer}.step()` runs before this iteration's `backward()`, so it applies the previous iteration's gradients; step after backward")
+
+
+def _straight_line(loop) -> list | None:
+    """The simple statements of the loop body, `with` blocks flattened; None when the body
+    branches (if/for/while/try/match)."""
+    statements = []
+    pending = [loop.body]
+    while pending:
+        block = pending.pop(0)
+        items = list(block.body) if isinstance(block, cst.IndentedBlock) else [block]
+        for item in items:
+            if isinstance(item, cst.SimpleStatementLine):
+                statements.append(item)
+            elif isinstance(item, cst.With):
+                statements.extend(item.items[i].item for i in range(len(item.items)))
+                pending.insert(0, item.body)
+            elif isinstance(item, (cst.FunctionDef, cst.ClassDef)):
+                continue
+            else:
+                return None
+    return statements

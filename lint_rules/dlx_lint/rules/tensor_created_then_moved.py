@@ -1,0 +1,89 @@
+"""DLX104 tensor-created-then-moved (performance, opt-in): allocate on the CPU, then copy."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from ..diagnostics import Severity
+from ..rule import Finding, Reference, Rule
+from ..semantic.names import dotted_name
+
+_FACTORIES = frozenset({f"torch.{n}" for n in ("zeros", "ones", "empty", "rand", "randn", "randint", "arange", "full", "tensor", "eye", "linspace")})
+
+
+class TensorCreatedThenMoved(Rule):
+    code = "DLX104"
+    name = "tensor-created-then-moved"
+    severity = Severity.INFO
+    enabled_by_default = False
+    requires = (".to(", ".cuda(")
+    summary = "torch.zeros(...).to(device) allocates on the CPU and copies; pass device= instead"
+    what = """
+Reports `torch.zeros/ones/empty/rand/randn/randint/arange/full/tensor/eye/linspace(...)`
+immediately followed by `.cuda()` or `.to(device)` (a device argument, not a dtype).
+"""
+    why = """
+The tensor is first allocated (and filled) in host memory, then copied to the device: an extra
+allocation, a host-to-device transfer and a synchronisation point, on every call in a training
+loop. Factory functions take `device=` and create the tensor where it is needed.
+"""
+    example = "mask = torch.ones(n, n).to(device)\n"
+    use_instead = "mask = torch.ones(n, n, device=device)\n"
+    limitations = "`.to(x)` with an argument whose nature is unknown (a tensor, a dtype, a device) is treated as a device only when it is named like one (`device`, `x.device`, `\"cuda\"`)."
+    references = (
+        Reference("PyTorch docs: Tensor creation ops (device argument)", "https://docs.pytorch.org/docs/stable/torch.html#creation-ops"),
+        Reference("PyTorch performance tuning guide: create tensors directly on the target device", "https://docs.pytorch.org/tutorials/recipes/recipes/tuning_guide.html"),
+    )
+    bad_examples = (
+        """
+import torch
+
+def masks(n, x):
+    a = torch.ones(n, n).to(x.device)  # expect: DLX104
+    b = torch.zeros(n).cuda()  # expect: DLX104
+    return a, b
+""",
+    )
+    good_examples = (
+        """
+import torch
+
+def masks(n, x):
+    a = torch.ones(n, n, device=x.device)
+    b = torch.zeros(n).to(torch.float16)
+    return a, b
+""",
+    )
+
+    def check(self, model) -> Iterator[Finding]:
+        for name in ("to", "cuda"):
+            for call in model.calls_by_attr.get(name, []):
+                receiver = call.func.value
+                if not isinstance(receiver, cst.Call) or not isinstance(receiver.func, (cst.Name, cst.Attribute)):
+                    continue
+                if model.qualname(receiver.func) not in _FACTORIES:
+                    continue
+                if any(a.keyword is not None and a.keyword.value == "device" for a in receiver.args):
+                    continue
+                if name == "to" and not _device_argument(call):
+                    continue
+                yield Finding(call, "the tensor is allocated on the CPU and then copied; pass `device=...` to the factory instead")
+
+
+def _device_argument(call: cst.Call) -> bool:
+    for arg in call.args:
+        if arg.keyword is not None:
+            if arg.keyword.value == "device":
+                return True
+            continue
+        value = arg.value
+        if isinstance(value, cst.SimpleString):
+            text = value.evaluated_value
+            return isinstance(text, str) and text.split(":")[0] in ("cuda", "cpu", "mps", "xpu")
+        if isinstance(value, cst.Call):
+            return (dotted_name(value.func) or "").endswith("device")
+        path = dotted_name(value) or ""
+        return path.rsplit(".", 1)[-1] in ("device", "dev", "_device")
+    return False

@@ -1,0 +1,124 @@
+"""DLX002 zero-grad-between-backward-and-step: gradients cleared right before they are used."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import libcst as cst
+
+from ..diagnostics import Severity
+from ..rule import Finding, Reference, Rule
+from ..semantic.flow import PathWalker, block_statements
+from ..semantic.kinds import Kind
+from ..semantic.training import callee_summary, is_backward, mapped_slots, step_info, zero_grad_receiver
+
+ALL = "*"
+
+
+class ZeroGradBetweenBackwardAndStep(Rule):
+    code = "DLX002"
+    name = "zero-grad-between-backward-and-step"
+    severity = Severity.ERROR
+    requires = ("zero_grad",)
+    summary = "zero_grad() between backward() and step(): the step sees zero gradients"
+    what = """
+Reports `X.zero_grad()` (or `model.zero_grad()`) when, on a path through one loop iteration, it
+runs after a `backward()` and before `X.step()`, with no other `backward()` in between.
+"""
+    why = """
+`step()` reads `.grad`; clearing it after `backward()` and before `step()` throws the freshly
+computed gradients away, so the update is a no-op (or pure weight decay / momentum drift) and
+the model does not learn while the loss is still computed and logged as usual.
+"""
+    example = """
+loss.backward()
+optimizer.zero_grad()
+optimizer.step()
+"""
+    use_instead = """
+optimizer.zero_grad()
+loss = criterion(model(x), y)
+loss.backward()
+optimizer.step()
+"""
+    limitations = "Backward calls in helpers defined in other modules are not seen."
+    references = (
+        Reference("PyTorch docs: torch.optim (zero_grad, backward, step)", "https://docs.pytorch.org/docs/stable/optim.html#taking-an-optimization-step"),
+        Reference("byol-pytorch#93", "https://github.com/lucidrains/byol-pytorch/issues/93"),
+        Reference("so-vits-svc-fork#269", "https://github.com/voicepaw/so-vits-svc-fork/pull/269"),
+    )
+    bad_examples = (
+        """
+import torch
+
+def train(model, loader, criterion):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.zero_grad()  # expect: DLX002
+        optimizer.step()
+""",
+    )
+    good_examples = (
+        """
+import torch
+
+def train(gen, disc, loader, loss_fn):
+    opt_g = torch.optim.Adam(gen.parameters())
+    opt_d = torch.optim.Adam(disc.parameters())
+    for real in loader:
+        loss_fn(disc(real)).backward()
+        opt_d.step()
+        opt_g.zero_grad()
+        loss_fn(disc(gen(real))).backward()
+        opt_g.step()
+        opt_d.zero_grad()
+""",
+    )
+
+    def check(self, model) -> Iterator[Finding]:
+        loops = {model.innermost_loop(call) for call in model.calls_by_attr.get("zero_grad", [])}
+        loops.discard(None)
+        reported: set[cst.Call] = set()
+        for loop in sorted(loops, key=model.order_of):
+            analysis = _ClearBeforeStep(model)
+            walker = PathWalker(model, analysis, model.scope_for(loop))
+            walker.run_block(block_statements(loop.body), frozenset({(False, frozenset())}))
+            reported |= analysis.reported
+        for call in sorted(reported, key=model.order_of):
+            yield Finding(call, "gradients are cleared after `backward()` and before `step()`, so the step uses zero gradients; clear them before the forward pass instead")
+
+
+class _ClearBeforeStep:
+    """State: (a backward ran in this iteration, {(optimizer or '*', clearing call)} pending)."""
+
+    def __init__(self, model):
+        self.model = model
+        self.reported: set[cst.Call] = set()
+
+    def on_assign(self, state, target, node):
+        return state
+
+    def on_call(self, state, call):
+        model = self.model
+        backwarded, pending = state
+        if is_backward(model, call):
+            return True, frozenset()
+        receiver = zero_grad_receiver(model, call)
+        if receiver is not None:
+            if not backwarded:
+                return state
+            origin = model.origin(call.func.value)
+            target = receiver if origin.kind in (Kind.OPTIMIZER, Kind.UNKNOWN) and not origin.is_module else ALL
+            return backwarded, pending | {(target, call)}
+        info = step_info(model, call)
+        if info is not None:
+            for target, clearing in pending:
+                if target in (ALL, info.optimizer):
+                    self.reported.add(clearing)
+            return backwarded, frozenset(p for p in pending if p[0] not in (ALL, info.optimizer))
+        found = callee_summary(model, call, model.scope_for(call))
+        if found is not None and found[1].backward:
+            return True, frozenset()
+        return state
