@@ -104,10 +104,11 @@ def test_the_labelled_notebook_case_maps_to_cells():
     implemented = rules_by_code()
     wanted = {(e["cell"], e["line"], e["rule"]) for e in expected if e["rule"] in implemented}
     diagnostics = lint_notebook(str(path), path.read_bytes(), ALL)
-    found = {(d.cell, d.row, d.code) for d in diagnostics}
+    # The case is labelled for the catalog's correctness rules; performance hints (DLX1xx,
+    # e.g. DLX101 on its DataLoaders) are not part of its labels (shared/cases/README.md).
+    found = {(d.cell, d.row, d.code) for d in diagnostics if not d.code.startswith("DLX1")}
     assert found == wanted
-    if not wanted:
-        pytest.skip("none of the notebook's rules is implemented yet")
+    assert wanted, "the notebook's rules are implemented"
 
 
 @pytest.mark.parametrize(
