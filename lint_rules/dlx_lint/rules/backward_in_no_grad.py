@@ -8,8 +8,10 @@ import libcst as cst
 
 from ..diagnostics import Severity
 from ..rule import Finding, Reference, Rule
+from ..semantic.dataflow import reaching_bindings
+from ..semantic.names import dotted_name
 from ..semantic.regions import strictly_grad_disabled
-from ..semantic.training import is_backward
+from ..semantic.training import backwarded_expression, is_backward
 
 _AUTOGRAD_GRAD = frozenset({"torch.autograd.grad"})
 
@@ -43,7 +45,11 @@ loss.backward()
 with torch.no_grad():
     ema.update(model)
 """
-    limitations = "Only lexical nesting in one function is checked; a helper called from a no-grad block is not followed."
+    limitations = """
+Only reported when the differentiated tensor is itself computed inside the block: calling
+`backward()` under `no_grad` on a loss computed before it works (the graph exists), and is a
+known idiom. Only lexical nesting in one function is checked.
+"""
     references = (
         Reference("PyTorch docs: torch.no_grad", "https://docs.pytorch.org/docs/stable/generated/torch.no_grad.html"),
         Reference("PyTorch docs: Locally disabling gradient computation", "https://docs.pytorch.org/docs/stable/notes/autograd.html#locally-disabling-gradient-computation"),
@@ -91,5 +97,33 @@ def train(model, x, flag):
                 continue
             if not (is_backward(model, call) or model.qualname(func) in _AUTOGRAD_GRAD):
                 continue
-            if strictly_grad_disabled(model, call):
+            if strictly_grad_disabled(model, call) and _computed_without_grad(model, call):
                 yield Finding(call, "gradients are disabled here (`no_grad`/`inference_mode`), so there is no graph to differentiate; move the backward out of the block")
+
+
+def _computed_without_grad(model, call: cst.Call) -> bool:
+    """Whether the differentiated tensor is computed (by a call) under disabled gradients.
+    `backward()` on a graph built before the block works (d2l clips gradients that way), and
+    `autograd.grad` of gradients already created with `create_graph=True` (AdaHessian) too."""
+    target = backwarded_expression(model, call)
+    if target is None and call.args:
+        target = call.args[0].value
+    if target is None:
+        return False
+    if isinstance(target, cst.Call):
+        return strictly_grad_disabled(model, target)
+    path = dotted_name(target)
+    if path is None:
+        return False
+    bindings = reaching_bindings(model, path, target)
+    return bool(bindings) and all(
+        b.value is not None and b.kind in ("assign", "annassign", "walrus") and strictly_grad_disabled(model, b.node)
+        and _computes(b.value)
+        for b in bindings
+    )
+
+
+def _computes(value: cst.BaseExpression) -> bool:
+    from ..semantic.walk import walk
+
+    return any(isinstance(node, (cst.Call, cst.BinaryOperation)) for node in walk(value) if not isinstance(node, cst.CompFor))

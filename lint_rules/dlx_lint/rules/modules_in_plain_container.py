@@ -48,7 +48,11 @@ class Net(nn.Module):
         super().__init__()
         self.layers = nn.ModuleList([nn.Linear(64, 64) for _ in range(n)])
 """
-    limitations = "Containers filled in methods other than `__init__`, or through helpers, are not followed."
+    limitations = """
+Containers filled in methods other than `__init__`, or through helpers, are not followed. A
+container whose elements `__init__` registers one by one (`self.add_module(str(i), layer)` in a
+loop over it) is fine. Loss objects in a plain dict hold no parameters and are not reported.
+"""
     references = (
         Reference("PyTorch docs: nn.ModuleList (properly registered)", "https://docs.pytorch.org/docs/stable/generated/torch.nn.ModuleList.html"),
         Reference("pytorch#715: layers in a list are not registered", "https://github.com/pytorch/pytorch/issues/715"),
@@ -110,9 +114,12 @@ class Net(nn.Module):
                 path = dotted_name(target.target)
                 if path and path.startswith(prefix) and path.count(".") == 1:
                     by_attribute.setdefault(path, []).append(node)
+        registered = _registered_by_hand(model, init)
         for path, nodes in by_attribute.items():
             if any(_registering(model, n.value) for n in nodes):
                 continue  # wrapped (or rewrapped) in a registering container
+            if path in registered:
+                continue  # each element registered with add_module/register_module
             first = nodes[0]
             if _holds_modules(model, first.value):
                 yield Finding(first, f"modules in the plain container `{path}` are not registered (absent from parameters(), state_dict(), .to()); use `nn.ModuleList`/`nn.ModuleDict`/`nn.ParameterList`")
@@ -133,7 +140,8 @@ def _is_module_or_parameter(model, expr: cst.BaseExpression) -> bool:
     if model.qualname(expr.func) == "torch.nn.Parameter":
         return True
     origin = model.origin(expr)
-    return origin.kind in (Kind.MODULE, Kind.LOSS) and not origin.guessed
+    # Loss objects hold no parameters and behave the same in both modes (a dict of criteria is fine).
+    return origin.kind is Kind.MODULE and not origin.guessed
 
 
 def _holds_modules(model, value: cst.BaseExpression) -> bool:
@@ -183,3 +191,21 @@ def _filled_with_modules(model, init, path: str, nodes) -> bool:
                 and (dotted_name(value.left) == path and _holds_modules(model, value.right)):
             return True
     return False
+
+
+def _registered_by_hand(model, init) -> set[str]:
+    """Containers whose elements `__init__` registers itself: ``for m in self.a:
+    self.add_module(name, m)`` (transformers' PredictionBlock style)."""
+    registered = set()
+    for call in model.calls_by_attr.get("add_module", []) + model.calls_by_attr.get("register_module", []):
+        if model.enclosing_function(call) is not init:
+            continue
+        loop = model.innermost_loop(call)
+        if isinstance(loop, cst.For):
+            iterable = loop.iter
+            if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name) and iterable.func.value == "enumerate" and iterable.args:
+                iterable = iterable.args[0].value
+            path = dotted_name(iterable)
+            if path is not None:
+                registered.add(path)
+    return registered

@@ -11,7 +11,8 @@ from ..rule import Finding, Reference, Rule
 from ..semantic.dataflow import dependencies, escape_roots, flow_closure
 from ..semantic.names import dotted_name
 
-_CONVERSIONS = frozenset({"numpy", "tolist"})
+_CONVERSIONS = frozenset({"numpy"})
+_METADATA = frozenset({"shape", "size", "dim", "ndim", "dtype", "device", "numel", "ndimension"})
 # Integer bookkeeping that legitimately leaves autograd (lengths, indices, shapes).
 _INTEGER_CONSUMERS = frozenset({"pack_padded_sequence", "pad_packed_sequence", "split", "range", "repeat_interleave"})
 
@@ -20,12 +21,12 @@ class NumpyInForward(Rule):
     code = "DLX029"
     name = "numpy-in-forward"
     severity = Severity.WARNING
-    requires = ("numpy", "tolist")
+    requires = ("numpy",)
     summary = "forward() converts a tensor to NumPy/list and uses it for the output: gradients stop there"
     what = """
-Inside `forward` of an `nn.Module` subclass, reports `t.numpy()`, `t.tolist()` or a `numpy.*`
-function applied to a value computed from `forward`'s inputs, when the result flows into what
-`forward` returns.
+Inside `forward` of an `nn.Module` subclass, reports `t.numpy()` (and a `numpy.*` function
+applied to such a conversion) on tensor data computed from `forward`'s inputs, when the result
+flows into what `forward` returns.
 """
     why = """
 Autograd only records torch operations. A value that goes through NumPy or a Python list comes
@@ -45,9 +46,11 @@ def forward(self, x):
     return torch.tanh(self.encoder(x))
 """
     limitations = """
-Conversions used only for integer bookkeeping passed to `pack_padded_sequence`, `split` and the
-like are not reported; other integer uses (indices) can still be. Helpers called from `forward`
-are not followed.
+`.tolist()` is not reported (the catalog lists it, but on real code it is almost always integer
+bookkeeping: sizes, grid shapes, expert counts); neither are NumPy calls on shapes or on arrays
+of unknown origin (matcher indices). Helpers called from `forward` are not followed. A
+deliberate non-differentiable step (a retrieval on detached embeddings) is reported; suppress it
+with `# noqa: DLX029`.
 """
     references = (
         Reference("PyTorch docs: Autograd mechanics", "https://docs.pytorch.org/docs/stable/notes/autograd.html"),
@@ -113,11 +116,12 @@ class Encoder(nn.Module):
     def _converts(model, call: cst.Call, derived: set[str]) -> bool:
         func = call.func
         if isinstance(func, cst.Attribute) and func.attr.value in _CONVERSIONS and not call.args:
-            return bool(dependencies(model, func.value, through_conversions=True) & derived)
+            return bool(_data_dependencies(model, func.value) & derived)
         if isinstance(func, (cst.Name, cst.Attribute)):
             name = model.qualname(func) or ""
             if name.startswith("numpy.") and name not in ("numpy.ndarray",):
-                return any(dependencies(model, a.value, through_conversions=True) & derived for a in call.args)
+                # Only NumPy applied to converted tensor data (not to sizes or index arrays).
+                return any(_is_conversion(a.value) and _data_dependencies(model, a.value) & derived for a in call.args)
         return False
 
 
@@ -175,3 +179,31 @@ def _flows_to_output(model, call: cst.Call, closure: set[str]) -> bool:
             return False
         node = model.parent.get(node)
     return False
+
+
+def _is_conversion(expr: cst.BaseExpression) -> bool:
+    return isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value in _CONVERSIONS
+
+
+def _data_dependencies(model, expr: cst.BaseExpression) -> set[str]:
+    """Names the tensor *data* of `expr` depends on: not through `.shape`, `.size()` and
+    other metadata, which carry no gradient."""
+    found: set[str] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Attribute) and node.attr.value in _METADATA:
+            continue
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _METADATA:
+            continue
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "len":
+            continue
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            path = dotted_name(node)
+            if path is not None:
+                found.add(path.split(".", 1)[0])
+                continue
+        from ..semantic.walk import children_list
+
+        stack.extend(children_list(node))
+    return found

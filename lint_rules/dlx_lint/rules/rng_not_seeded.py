@@ -19,10 +19,10 @@ class RngNotSeeded(Rule):
     requires = ("__main__", "seed")
     summary = "torch's RNG is not seeded (partially seeded function, or an unseeded entry script)"
     what = """
-Reports (a) a function (or module-level code) that seeds some random generators
-(`random.seed`, `np.random.seed`, `torch.cuda.manual_seed[_all]`) but not torch's
-(`torch.manual_seed`, or a wrapper such as `seed_everything`/`set_seed`), on the partial seeding
-call; and (b) an entry script (`if __name__ == "__main__":`) that builds models, optimizers or
+Reports (a) a seeding function (one that seeds CUDA, or whose name contains `seed`) or
+module-level code that seeds some random generators (`random.seed`, `np.random.seed`,
+`torch.cuda.manual_seed[_all]`) but not torch's (`torch.manual_seed`, or a wrapper such as
+`seed_everything`/`set_seed`), on the partial seeding call (the CUDA one if present); and (b) an entry script (`if __name__ == "__main__":`) that builds models, optimizers or
 shuffling DataLoaders (directly or through same-file functions) and contains no seeding call at
 all, on the `if` line. Libraries (no main guard) are never reported.
 """
@@ -117,4 +117,10 @@ def build():
             if not partial or any(kind == "torch" for _, kind in kinds):
                 continue
             cuda = [c for c in partial if (model.qualname(c.func) or "").startswith("torch.cuda.")]
+            name = owner.name.value.lower() if isinstance(owner, cst.FunctionDef) else ""
+            # A function that seeds NumPy for its own NumPy sampling (BigBird's random
+            # attention pattern) is not a seeding helper; one that seeds CUDA, or is named
+            # like a seeding helper, is meant to make runs reproducible.
+            if not cuda and "seed" not in name:
+                continue
             yield Finding((cuda or partial)[0], "seeds some generators but not torch's: weight initialisation, dropout and shuffling stay random; add `torch.manual_seed(seed)`")

@@ -80,8 +80,9 @@ def _device_argument(call: cst.Call) -> bool:
             continue
         value = arg.value
         if isinstance(value, cst.SimpleString):
+            # `.to("cpu")` of a fresh tensor copies nothing: it is already there.
             text = value.evaluated_value
-            return isinstance(text, str) and text.split(":")[0] in ("cuda", "cpu", "mps", "xpu")
+            return isinstance(text, str) and text.split(":")[0] in ("cuda", "mps", "xpu")
         if isinstance(value, cst.Call):
             return (dotted_name(value.func) or "").endswith("device")
         path = dotted_name(value) or ""
