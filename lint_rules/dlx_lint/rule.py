@@ -69,6 +69,8 @@ class Rule:
         bad_examples: snippets whose offending lines end with ``# expect: CODE``.
         good_examples: snippets on which the rule must stay silent.
         fix_availability, fix_applicability: the fix the rule offers (see issue on fixes).
+        no_torch_proof: why the rule's claim cannot be demonstrated on a CPU within a second
+            (tests/test_torch_proofs.py demonstrates every other rule on real torch).
     """
 
     code: ClassVar[str]
@@ -88,6 +90,7 @@ class Rule:
     good_examples: ClassVar[tuple[str, ...]] = ()
     fix_availability: ClassVar[FixAvailability] = FixAvailability.NEVER
     fix_applicability: ClassVar[Applicability | None] = None
+    no_torch_proof: ClassVar[str] = ""
 
     def check(self, model: "SemanticModel") -> Iterator[Finding]:
         """Yield the findings of this rule in one file.

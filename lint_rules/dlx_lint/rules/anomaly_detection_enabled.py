@@ -34,6 +34,7 @@ accident, it costs the whole run.
     example = "torch.autograd.set_detect_anomaly(True)\n"
     use_instead = "torch.autograd.set_detect_anomaly(args.debug)  # or enable it only around the failing step\n"
     limitations = "A non-literal flag (`set_detect_anomaly(args.debug)`) is not reported."
+    no_torch_proof = "The harm is speed (every backward is slower); showing it needs a timing comparison, and timed tests are not written here."
     references = (
         Reference("PyTorch docs: Anomaly detection", "https://docs.pytorch.org/docs/stable/autograd.html#anomaly-detection"),
     )

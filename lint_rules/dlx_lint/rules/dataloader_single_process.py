@@ -34,6 +34,7 @@ loader = DataLoader(train_set, batch_size=64, shuffle=True,
                     num_workers=min(8, os.cpu_count() or 1), pin_memory=True, persistent_workers=True)
 """
     limitations = "Tiny in-memory datasets (a `TensorDataset` on the GPU) do not benefit from workers; ignore the hint there."
+    no_torch_proof = "The harm is throughput (the GPU waiting for data); a CPU timing comparison would be a timed test, which this project does not write, and the gain depends on the machine."
     references = (
         Reference("PyTorch docs: torch.utils.data, single- and multi-process data loading", "https://docs.pytorch.org/docs/stable/data.html#single-and-multi-process-data-loading"),
         Reference("TorchFix TOR401", "https://github.com/pytorch-labs/torchfix"),

@@ -43,6 +43,7 @@ if __name__ == "__main__":
     train()
 """
     limitations = "Only same-file functions are followed to decide that the script trains."
+    no_torch_proof = "The nondeterministic kernels it guards against are CUDA kernels (atomic adds, some cuDNN algorithms); on a CPU-only machine every run is already deterministic, so the difference cannot be shown here."
     references = (
         Reference("PyTorch docs: torch.use_deterministic_algorithms", "https://docs.pytorch.org/docs/stable/generated/torch.use_deterministic_algorithms.html"),
         Reference("PyTorch docs: Reproducibility", "https://docs.pytorch.org/docs/stable/notes/randomness.html"),

@@ -32,6 +32,7 @@ loop. Factory functions take `device=` and create the tensor where it is needed.
     example = "mask = torch.ones(n, n).to(device)\n"
     use_instead = "mask = torch.ones(n, n, device=device)\n"
     limitations = "`.to(x)` with an argument whose nature is unknown (a tensor, a dtype, a device) is treated as a device only when it is named like one (`device`, `x.device`, `\"cuda\"`)."
+    no_torch_proof = "The extra host allocation and host-to-device copy only exist with an accelerator; on a CPU-only machine `.to('cpu')`-style moves are no-ops."
     references = (
         Reference("PyTorch docs: Tensor creation ops (device argument)", "https://docs.pytorch.org/docs/stable/torch.html#creation-ops"),
         Reference("PyTorch performance tuning guide: create tensors directly on the target device", "https://docs.pytorch.org/tutorials/recipes/recipes/tuning_guide.html"),

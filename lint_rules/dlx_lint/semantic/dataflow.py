@@ -625,9 +625,8 @@ def provably_positive(model: "SemanticModel", expr: cst.BaseExpression, _depth: 
             return provably_positive(model, expr.args[0].value, _depth + 1)
         if name in _CONSTANT_TENSORS and expr.args:
             index = 1 if name in ("torch.full", "torch.full_like") and len(expr.args) > 1 else 0
-            folded = constant_value(model, expr.args[index].value)
-            # A literal decides; a value from configuration is the user's responsibility.
-            return folded is None or folded > 0
+            # Literals decide; a value from configuration is the user's responsibility.
+            return _literal_data_positive(model, expr.args[index].value)
         if name == "torch.arange":
             return _arange_positive(model, expr)
         if name in _POSITIVE_PRESERVING and expr.args:
@@ -759,6 +758,19 @@ def _selected_by_positive_mask(model: "SemanticModel", expr: cst.Subscript) -> b
     if isinstance(target.operator, cst.GreaterThanEqual):
         return bound > 0
     return False
+
+
+def _literal_data_positive(model: "SemanticModel", data: cst.BaseExpression) -> bool:
+    """For tensor data given as literals (numbers, nested lists/tuples of numbers): all > 0.
+    Data that is not literal (a name, a config value) counts as positive."""
+    if isinstance(data, (cst.List, cst.Tuple)):
+        return all(_literal_data_positive(model, e.value) for e in data.elements if not isinstance(e, cst.StarredElement))
+    folded = constant_value(model, data)
+    if folded is not None:
+        return folded > 0
+    if isinstance(data, (cst.Integer, cst.Float, cst.UnaryOperation, cst.BinaryOperation)):
+        return False
+    return True
 
 
 def _arange_positive(model: "SemanticModel", call: cst.Call) -> bool:
