@@ -111,8 +111,12 @@ def _calls_in(model, function):
 
 
 def _is_layer_constructor(model, call: cst.Call) -> bool:
-    if not isinstance(call.func, (cst.Name, cst.Attribute)):
+    func = call.func
+    if not isinstance(func, (cst.Name, cst.Attribute)):
         return False
+    last = func.attr.value if isinstance(func, cst.Attribute) else func.value
+    if not last[:1].isupper():
+        return False  # class constructors are CamelCase; skip resolving ordinary calls
     origin = model.origin(call)
     if origin.kind is not Kind.MODULE or origin.guessed:
         return False

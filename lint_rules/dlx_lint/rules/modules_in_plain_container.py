@@ -95,10 +95,8 @@ class Net(nn.Module):
 
     def check(self, model) -> Iterator[Finding]:
         for info in model.classes.values():
-            if not info.is_module:
-                continue
             init = info.methods.get("__init__")
-            if init is None:
+            if init is None or init not in _assigns_by_function(model) or not info.is_module:
                 continue
             scope = model.scopes[init]
             if scope.self_name is None:
@@ -107,7 +105,7 @@ class Net(nn.Module):
 
     def _check_init(self, model, init: cst.FunctionDef, self_name: str) -> Iterator[Finding]:
         prefix = self_name + "."
-        assigns = [n for n in model.assigns if model.enclosing_function(n) is init]
+        assigns = _assigns_by_function(model).get(init, [])
         by_attribute: dict[str, list[cst.Assign]] = {}
         for node in assigns:
             for target in node.targets:
@@ -125,6 +123,16 @@ class Net(nn.Module):
                 yield Finding(first, f"modules in the plain container `{path}` are not registered (absent from parameters(), state_dict(), .to()); use `nn.ModuleList`/`nn.ModuleDict`/`nn.ParameterList`")
             elif _is_empty_container(first.value) and _filled_with_modules(model, init, path, nodes):
                 yield Finding(first, f"modules added to the plain container `{path}` are not registered; create it as `nn.ModuleList()`/`nn.ModuleDict()`")
+
+
+def _assigns_by_function(model) -> dict:
+    def compute():
+        grouped: dict = {}
+        for node in model.assigns:
+            grouped.setdefault(model.enclosing_function(node), []).append(node)
+        return grouped
+
+    return model.cached("assigns-by-function", compute)
 
 
 def _registering(model, value: cst.BaseExpression) -> bool:
@@ -178,9 +186,7 @@ def _filled_with_modules(model, init, path: str, nodes) -> bool:
     for node in model.aug_assigns:
         if model.enclosing_function(node) is init and dotted_name(node.target) == path and _holds_modules(model, node.value):
             return True
-    for node in model.assigns:
-        if model.enclosing_function(node) is not init:
-            continue
+    for node in _assigns_by_function(model).get(init, []):
         for target in node.targets:
             if isinstance(target.target, cst.Subscript) and dotted_name(target.target.value) == path \
                     and _is_module_or_parameter(model, node.value):

@@ -7,7 +7,7 @@ from typing import Iterator
 from ..diagnostics import Severity
 from ..rule import Finding, Reference, Rule
 from ..semantic.dataflow import SIGMOID, SOFTMAX, producer, raw_scores
-from ..semantic.logs import logits_loss_input
+from ..semantic.logs import classification_loss_calls
 
 
 class NllLossWithoutLogProbs(Rule):
@@ -76,11 +76,9 @@ def step(model, net: Net, x, y):
     )
 
     def check(self, model) -> Iterator[Finding]:
-        for call in model.calls:
-            found = logits_loss_input(model, call)
-            if found is None or found[0] != "nll":
+        for call, loss_kind, argument in classification_loss_calls(model):
+            if loss_kind != "nll":
                 continue
-            argument = found[1]
             made = producer(model, argument)
             if made is not None and made[0] in (SOFTMAX, SIGMOID):
                 yield Finding(call, "NLLLoss expects log-probabilities but receives probabilities; use `log_softmax` (or `CrossEntropyLoss` on the logits)")

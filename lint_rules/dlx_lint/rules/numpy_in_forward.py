@@ -94,9 +94,12 @@ class Encoder(nn.Module):
     )
 
     def check(self, model) -> Iterator[Finding]:
+        owners = {model.enclosing_function(c) for c in model.calls_by_attr.get("numpy", [])}
+        if not owners:
+            return
         for info in model.classes.values():
             forward = info.methods.get("forward")
-            if forward is None or not info.is_module:
+            if forward is None or forward not in owners or not info.is_module:
                 continue
             scope = model.scopes[forward]
             inputs = {name for name in scope.params if name != scope.self_name}

@@ -8,13 +8,14 @@ from typing import Iterator
 from ..diagnostics import Severity
 from ..rule import Finding, Reference, Rule
 from ..semantic.dataflow import LOG_SOFTMAX, SIGMOID, SOFTMAX, producer
-from ..semantic.logs import logits_loss_input
+from ..semantic.logs import classification_loss_calls
 
 
 class ProbabilitiesIntoLogitsLoss(Rule):
     code = "DLX011"
     name = "probabilities-into-logits-loss"
     severity = Severity.ERROR
+    requires = ("cross_entropy", "CrossEntropyLoss", "BCEWithLogits", "binary_cross_entropy_with_logits")
     summary = "softmax output fed to CrossEntropyLoss, or sigmoid output fed to BCEWithLogitsLoss"
     what = """
 Reports a call of `nn.CrossEntropyLoss` / `F.cross_entropy` whose input is (through
@@ -86,11 +87,9 @@ def step(logits, y):
     )
 
     def check(self, model) -> Iterator[Finding]:
-        for call in model.calls:
-            found = logits_loss_input(model, call)
-            if found is None:
+        for call, loss_kind, argument in classification_loss_calls(model):
+            if loss_kind not in ("cross_entropy", "bce_with_logits"):
                 continue
-            loss_kind, argument = found
             made = producer(model, argument)
             if made is None:
                 continue

@@ -109,7 +109,12 @@ def build():
 
     @staticmethod
     def _partial(model) -> Iterator[Finding]:
-        owners = [model.module, *model.functions]
+        seed_calls = [c for name in ("seed", "manual_seed", "manual_seed_all") for c in model.calls_by_attr.get(name, [])]
+        owners = []
+        for call in seed_calls:
+            owner = model.enclosing_function(call) or model.module
+            if owner not in owners:
+                owners.append(owner)
         for owner in owners:
             calls = calls_in(model, owner)
             kinds = [(call, seeding_kind(model, call)) for call in calls]

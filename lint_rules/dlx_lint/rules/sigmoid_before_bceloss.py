@@ -7,7 +7,7 @@ from typing import Iterator
 from ..diagnostics import Severity
 from ..rule import Finding, Reference, Rule
 from ..semantic.dataflow import SIGMOID, producer
-from ..semantic.logs import logits_loss_input
+from ..semantic.logs import classification_loss_calls
 
 
 class SigmoidBeforeBCELoss(Rule):
@@ -68,10 +68,9 @@ def step(logits, targets, probs):
     )
 
     def check(self, model) -> Iterator[Finding]:
-        for call in model.calls:
-            found = logits_loss_input(model, call)
-            if found is None or found[0] != "bce":
+        for call, loss_kind, argument in classification_loss_calls(model):
+            if loss_kind != "bce":
                 continue
-            made = producer(model, found[1])
+            made = producer(model, argument)
             if made is not None and made[0] == SIGMOID:
                 yield Finding(call, "sigmoid followed by BCELoss is less stable than `BCEWithLogitsLoss` on the logits; drop the sigmoid and switch the loss")

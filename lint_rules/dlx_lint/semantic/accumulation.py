@@ -28,12 +28,12 @@ def leaks_graph(model: "SemanticModel", node: cst.CSTNode, accumulator: str, val
     """Whether accumulating `value` into `accumulator` at `node` keeps autograd graphs alive
     across iterations of the innermost loop around `node`."""
     loop = model.innermost_loop(node)
-    if loop is None or grad_disabled(model, node) or _inside_model_code(model, node):
-        return False
-    if not is_graph_value(model, value):
+    if loop is None or _inside_model_code(model, node):
         return False
     owner = function_owner(model, node)
     if not _defined_before(model, accumulator, loop, owner):
+        return False
+    if not is_graph_value(model, value) or grad_disabled(model, node):
         return False
     if flows_into(model, owner, accumulator, backward_roots(model, owner)):
         return False

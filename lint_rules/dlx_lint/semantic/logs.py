@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from .kinds import Kind
+from .names import dotted_name
 
 if TYPE_CHECKING:
     from .model import SemanticModel
@@ -95,3 +96,47 @@ def logits_loss_input(model: "SemanticModel", call: cst.Call) -> tuple[str, cst.
         if arg.keyword is None and not arg.star:
             return kind, arg.value
     return None
+
+
+_LOSS_FUNCTION_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in _LOSS_FUNCTIONS)
+_LOSS_CLASS_NAMES = frozenset(name.rsplit(".", 1)[-1] for name in _LOSS_CLASSES)
+
+
+def classification_loss_calls(model: "SemanticModel") -> list[tuple[cst.Call, str, cst.BaseExpression]]:
+    """(call, kind, input) for every call of a classification loss in the file.
+
+    Cheap candidates first: calls named like a loss function, calls of names or attributes
+    bound to a loss-class constructor, and inline constructors (``nn.NLLLoss()(x, y)``); only
+    those are resolved through the semantic model."""
+    def compute():
+        criteria = set()
+        for node in model.assigns:
+            value = node.value
+            if isinstance(value, cst.Call):
+                name = dotted_name(value.func) or ""
+                if name.rsplit(".", 1)[-1] in _LOSS_CLASS_NAMES:
+                    for target in node.targets:
+                        path = dotted_name(target.target)
+                        if path is not None:
+                            criteria.add(path.rsplit(".", 1)[-1])
+        candidates = []
+        for name in _LOSS_FUNCTION_NAMES:
+            candidates += model.calls_by_attr.get(name, []) + model.calls_by_name.get(name, [])
+        for name in criteria:
+            candidates += model.calls_by_attr.get(name, []) + model.calls_by_name.get(name, [])
+        for call in model.calls:
+            if isinstance(call.func, cst.Call):
+                candidates.append(call)
+        found = []
+        seen = set()
+        for call in candidates:
+            if id(call) in seen:
+                continue
+            seen.add(id(call))
+            result = logits_loss_input(model, call)
+            if result is not None:
+                found.append((call, result[0], result[1]))
+        found.sort(key=lambda item: model.order_of(item[0]))
+        return found
+
+    return model.cached("classification-loss-calls", compute)
