@@ -15,7 +15,9 @@ from typing import Any, Callable
 from urllib.parse import unquote
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path, uri_scheme
 
 from dlx_lint import __version__
@@ -96,6 +98,33 @@ class ClientLogHandler(logging.Handler):
             pass
 
 
+class _Answered:
+    """Marks a request already answered with an error while it was being read."""
+
+
+class DlxLintProtocol(LanguageServerProtocol):
+    """pygls' protocol, plus an error response for a request whose params cannot be read.
+
+    pygls reports such a request only as an out-of-band error, so the client would wait
+    forever for the answer; JSON-RPC asks for an Invalid Params (-32602) response.
+    """
+
+    def structure_message(self, data: dict[str, Any]):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                logger.warning("dlx-lint: invalid %s request: %s", data.get("method"), error)
+                self._send_response(data["id"], error=types.ResponseError(code=error.code, message=f"{error.message}: cannot read the parameters of {data.get('method')}"))
+                return _Answered()
+            raise
+
+    def handle_message(self, message):
+        if isinstance(message, _Answered):
+            return
+        super().handle_message(message)
+
+
 class DlxLintServer(LanguageServer):
     """The dlx-lint language server: documents, settings and the lint worker.
 
@@ -106,12 +135,17 @@ class DlxLintServer(LanguageServer):
     """
 
     def __init__(self) -> None:
-        super().__init__("dlx-lint", __version__, notebook_document_sync=NOTEBOOK_SYNC)
+        super().__init__("dlx-lint", __version__, notebook_document_sync=NOTEBOOK_SYNC, protocol_cls=DlxLintProtocol)
         self.settings = SettingsStore()
         self.store = DocumentStore(self.snapshot, lint_job, self.publish)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.reported_problems: set[str] = set()
         self.watching_files = False
+
+    def report_server_error(self, error: Exception, source) -> None:
+        """Log protocol-level errors (unreadable JSON, ...) instead of pygls' default popup:
+        the client's misbehaviour is no news for the user."""
+        logger.error("dlx-lint: protocol error (%s): %s", getattr(source, "__name__", source), error)
 
     # -- helpers -----------------------------------------------------------------------
 
