@@ -200,3 +200,18 @@ def test_settings_store_combines_pyproject_and_editor(tmp_path):
     store.update_editor({"severity": {"DLX001": "hint"}, "configurationPreference": "filesystemFirst"})
     assert "DLX001" not in store.resolve(path).severity  # the file sets DLX001's severity
     assert store.resolve(None).config_path is None  # untitled: no lookup
+
+
+def test_an_engine_crash_is_logged_not_raised(monkeypatch, caplog):
+    from dlx_lint.incremental import IncrementalLinter
+    from dlx_lint_server.documents import Target
+    from dlx_lint_server.linting import TextJob, lint_job
+
+    def explode(self, path, source, settings=None):
+        raise RuntimeError("engine bug")
+
+    monkeypatch.setattr(IncrementalLinter, "lint", explode)
+    job = TextJob(Target("file:///f.py", False), "file:///f.py", 1, "import torch\n", "/f.py", SettingsStore().resolve(None))
+    with caplog.at_level(logging.ERROR):
+        assert lint_job(job) is None
+    assert "engine bug" in caplog.text
