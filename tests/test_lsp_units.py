@@ -215,3 +215,14 @@ def test_an_engine_crash_is_logged_not_raised(monkeypatch, caplog):
     with caplog.at_level(logging.ERROR):
         assert lint_job(job) is None
     assert "engine bug" in caplog.text
+
+
+def test_configuration_settings_override_initialization_options_key_by_key():
+    store = SettingsStore()
+    store.update_editor({"lintDebounceMs": 20, "ignore": ["DLX025"]}, initialization=True)
+    store.update_editor({})  # Neovim's empty didChangeConfiguration after start-up
+    assert store.editor.debounce_ms == 20 and store.editor.ignore == ("DLX025",)
+    store.update_editor({"dlx-lint": {"ignore": []}})
+    assert store.editor.debounce_ms == 20 and store.editor.ignore == ()
+    store.update_editor(None)
+    assert store.editor.ignore == ("DLX025",)

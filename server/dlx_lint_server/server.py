@@ -252,7 +252,8 @@ class DlxLintServer(LanguageServer):
         result = await self.workspace_configuration_async(
             types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
         )
-        if result and isinstance(result[0], dict):
+        if result is not None and len(result) == 1:
+            # null (the client knows no such section) leaves only the initialization options.
             editor = self.settings.update_editor(result[0])
             self.apply_log_level()
             self.notify_problems(editor.problems)
@@ -267,7 +268,7 @@ def create_server() -> DlxLintServer:
     def initialize(ls: DlxLintServer, params: types.InitializeParams) -> None:
         ls.loop = asyncio.get_running_loop()
         if params.initialization_options is not None:
-            editor = ls.settings.update_editor(params.initialization_options)
+            editor = ls.settings.update_editor(params.initialization_options, initialization=True)
             ls.apply_log_level()
             ls.notify_problems(editor.problems)
 

@@ -221,13 +221,30 @@ class SettingsStore:
 
     def __init__(self) -> None:
         self.editor = EditorSettings()
+        self._initialization: dict[str, Any] = {}
+        self._configuration: dict[str, Any] = {}
         self._resolver = SettingsResolver()
         self._config_errors_reported: set[str] = set()
         self.pending_messages: list[str] = []
 
-    def update_editor(self, raw: Any) -> EditorSettings:
-        """Replace the editor settings with the client's object (see `parse_editor_settings`)."""
-        self.editor = parse_editor_settings(raw)
+    def update_editor(self, raw: Any, *, initialization: bool = False) -> EditorSettings:
+        """Take new settings from the client (see `parse_editor_settings`).
+
+        ``initializationOptions`` are the base layer; settings from
+        ``workspace/didChangeConfiguration`` or ``workspace/configuration`` replace the
+        previous such settings and override the base key by key. So a client that sends an
+        empty ``didChangeConfiguration`` right after start-up (Neovim does) keeps the
+        initialization options.
+
+        Args:
+            raw: the client's JSON value (None or a non-object counts as empty).
+            initialization: `raw` is the ``initializationOptions``.
+        """
+        if initialization:
+            self._initialization = _unwrap(raw)
+        else:
+            self._configuration = _unwrap(raw)
+        self.editor = parse_editor_settings({**self._initialization, **self._configuration})
         return self.editor
 
     def reload_files(self) -> None:
