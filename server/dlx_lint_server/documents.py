@@ -36,6 +36,7 @@ class PublishedFile:
         lines: the linted text, split into lines (line breaks kept).
         diagnostics: the engine's diagnostics, parallel to `lsp`.
         lsp: the LSP diagnostics sent to the client.
+        result_id: identifies this result for pull diagnostics (``previousResultId``).
     """
 
     uri: str
@@ -43,6 +44,7 @@ class PublishedFile:
     lines: Sequence[str]
     diagnostics: list[Diagnostic]
     lsp: list[types.Diagnostic]
+    result_id: str = ""
 
 
 @dataclass
@@ -57,6 +59,7 @@ class Target:
         cache: per-document state of the engine's incremental linter (owned by the lint
             thread while a job runs).
         cell_uris: for a notebook, the cell URIs published last time (to clear removed cells).
+        running: a lint job for this target is queued or running.
     """
 
     uri: str
@@ -65,6 +68,7 @@ class Target:
     timer: asyncio.TimerHandle | None = None
     cache: Any = None
     cell_uris: set[str] = field(default_factory=set)
+    running: bool = False
 
 
 # snapshot(target) -> job or None; runs on the event loop, must be quick.
@@ -94,6 +98,8 @@ class DocumentStore:
         # One worker: jobs run in order and share nothing; a stale job is skipped at start.
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlx-lint")
         self._tasks: set[asyncio.Task] = set()
+        self._waiters: dict[str, list[asyncio.Future]] = {}
+        self._result_counter = 0
 
     def open(self, uri: str, *, is_notebook: bool = False) -> Target:
         """Start tracking a document (re-opening resets it)."""
@@ -120,6 +126,7 @@ class DocumentStore:
         self.published.pop(uri, None)
         for cell_uri in target.cell_uris:
             self.published.pop(cell_uri, None)
+        self.wake(uri)
         return target
 
     def request_lint(self, uri: str, delay_ms: float = 0) -> None:
@@ -140,9 +147,11 @@ class DocumentStore:
         target = self.targets.get(uri)
         if target is not None:
             target.generation += 1
+            target.running = False  # a job still running has become stale
             if target.timer is not None:
                 target.timer.cancel()
                 target.timer = None
+            self.wake(uri)
 
     def is_current(self, uri: str, generation: int) -> bool:
         """Whether a job started for `generation` may still publish (thread-safe read)."""
@@ -161,6 +170,7 @@ class DocumentStore:
             return
         if job is None:
             return
+        target.running = True
         task = asyncio.ensure_future(self._run(target, generation, job))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -179,12 +189,58 @@ class DocumentStore:
         except Exception:
             logger.exception("dlx-lint: linting %s failed", uri)
             return
-        if outcome is None or not self.is_current(uri, generation):
-            return
+        finally:
+            if self.is_current(uri, generation):
+                target.running = False
+        if not self.is_current(uri, generation):
+            return  # superseded: the newer job publishes and wakes the waiters
         try:
-            self._publish(target, outcome)
+            if outcome is not None:  # None: the engine failed (logged); keep the old result
+                self._publish(target, outcome)
         except Exception:
             logger.exception("dlx-lint: publishing diagnostics for %s failed", uri)
+        finally:
+            self.wake(uri)
+
+    def remember(self, published: PublishedFile) -> None:
+        """Store a result as the latest for its URI, with a fresh result id, and wake the
+        requests waiting for it."""
+        self._result_counter += 1
+        published.result_id = str(self._result_counter)
+        self.published[published.uri] = published
+        self.wake(published.uri)
+
+    def wake(self, uri: str) -> None:
+        """Resolve every `results_for` call waiting on `uri`."""
+        for waiter in self._waiters.pop(uri, []):
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def results_for(self, uri: str, version: int | None, *, lint_if_idle: bool = True, timeout: float = 60.0) -> PublishedFile | None:
+        """The latest result for `uri`, waiting for one computed for `version` when a lint
+        is pending or running (pull diagnostics answer with current results).
+
+        Args:
+            uri: a text document URI (notebook cells: whatever was published last).
+            version: the document's current version.
+            lint_if_idle: start a lint now when none is pending and the result is stale.
+            timeout: give up waiting after this many seconds and return what there is.
+        """
+        published = self.published.get(uri)
+        target = self.targets.get(uri)
+        if (published is not None and published.version == version) or target is None:
+            return published
+        if target.timer is None and not target.running:
+            if not lint_if_idle:
+                return published
+            self.request_lint(uri, 0)
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(uri, []).append(waiter)
+        try:
+            await asyncio.wait_for(waiter, timeout)
+        except asyncio.TimeoutError:
+            logger.warning("dlx-lint: no result for %s after %.0f s", uri, timeout)
+        return self.published.get(uri)
 
     async def run_now(self, job: Any) -> Any:
         """Lint a snapshot on the worker thread and return the outcome without publishing

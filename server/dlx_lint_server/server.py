@@ -195,6 +195,7 @@ class DlxLintServer(LanguageServer):
             self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=f"dlx-lint: {problem}"))
 
     def apply_log_level(self) -> None:
+        """Set the server's logger to the `logLevel` setting."""
         logging.getLogger("dlx_lint_server").setLevel(self.settings.editor.log_level)
 
     # -- linting -----------------------------------------------------------------------
@@ -220,12 +221,16 @@ class DlxLintServer(LanguageServer):
     def publish(self, target: Target, outcome: Outcome) -> None:
         """Send an outcome's diagnostics (called only while it is current)."""
         published_uris = set()
+        pull = self.pull_mode and not target.is_notebook
         for file in outcome.files:
-            self.store.published[file.uri] = file
+            self.store.remember(file)
             published_uris.add(file.uri)
-            self.text_document_publish_diagnostics(
-                types.PublishDiagnosticsParams(uri=file.uri, diagnostics=file.lsp, version=file.version)
-            )
+            if not pull:
+                self.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(uri=file.uri, diagnostics=file.lsp, version=file.version)
+                )
+        if pull and self.client_supports("workspace.diagnostics.refresh_support"):
+            self.workspace_diagnostic_refresh(None)
         if target.is_notebook:
             for gone in target.cell_uris - published_uris:
                 self.clear(gone)
@@ -236,12 +241,23 @@ class DlxLintServer(LanguageServer):
         self.store.published.pop(uri, None)
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
+    @property
+    def pull_mode(self) -> bool:
+        """The client pulls diagnostics (``textDocument/diagnostic``): text documents are
+        then answered on request and not pushed (pushing too would show them twice).
+        Notebook cells are always pushed."""
+        try:
+            return self.client_supports("text_document.diagnostic")
+        except RuntimeError:
+            return False
+
     def relint_all(self) -> None:
         """Re-lint every open document now (settings or configuration files changed)."""
         for uri in list(self.store.targets):
             self.store.request_lint(uri, 0)
 
     def is_python(self, document: types.TextDocumentItem) -> bool:
+        """A Python document by language id, or by file suffix when the id is missing."""
         language = (document.language_id or "").lower()
         return language in PYTHON_LANGUAGE_IDS or unquote(document.uri).lower().endswith(PYTHON_SUFFIXES)
 
@@ -324,7 +340,10 @@ def create_server() -> DlxLintServer:
     def did_close(ls: DlxLintServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         if ls.store.close(uri) is not None:
-            ls.clear(uri)
+            if ls.pull_mode:  # the client forgets pulled diagnostics of closed documents
+                ls.store.published.pop(uri, None)
+            else:
+                ls.clear(uri)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
     @guarded()
@@ -427,6 +446,23 @@ def create_server() -> DlxLintServer:
             if action is not None:
                 actions.append(action)
         return actions
+
+    @server.feature(
+        types.TEXT_DOCUMENT_DIAGNOSTIC,
+        types.DiagnosticOptions(identifier="dlx-lint", inter_file_dependencies=False, workspace_diagnostics=False),
+    )
+    @guarded(default=types.RelatedFullDocumentDiagnosticReport(items=[]))
+    async def pull_diagnostics(ls: DlxLintServer, params: types.DocumentDiagnosticParams):
+        uri = params.text_document.uri
+        document = ls.document(uri)
+        if document is None:
+            return types.RelatedFullDocumentDiagnosticReport(items=[])
+        published = await ls.store.results_for(uri, document.version, lint_if_idle=ls.settings.editor.lint_on_change)
+        if published is None:
+            return types.RelatedFullDocumentDiagnosticReport(items=[])
+        if params.previous_result_id is not None and params.previous_result_id == published.result_id:
+            return types.RelatedUnchangedDocumentDiagnosticReport(result_id=published.result_id)
+        return types.RelatedFullDocumentDiagnosticReport(items=published.lsp, result_id=published.result_id)
 
     @server.feature(types.SHUTDOWN)
     @guarded()
