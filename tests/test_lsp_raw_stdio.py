@@ -70,6 +70,10 @@ def test_malformed_messages_do_not_stop_the_server(tmp_path):
         send.write(frame(b"{this is not json"))
         send.write(frame(b'{"jsonrpc": "2.0", "id": 2, "method": "textDocument/hover", "params": {"textDocument": 5}}'))
         send.write(message({"jsonrpc": "2.0", "id": 3, "method": "dlx/noSuchMethod", "params": {}}))
+        # A change to a document that was never opened.
+        send.write(message({"jsonrpc": "2.0", "method": "textDocument/didChange", "params": {
+            "textDocument": {"uri": (tmp_path / "ghost.py").as_uri(), "version": 2},
+            "contentChanges": [{"text": "import torch\n"}]}}))
         uri = (tmp_path / "ok.py").as_uri()
         send.write(message({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
             "uri": uri, "languageId": "python", "version": 1, "text": "import torch\nstate = torch.load(p)\n"}}}))

@@ -226,3 +226,12 @@ def test_configuration_settings_override_initialization_options_key_by_key():
     assert store.editor.debounce_ms == 20 and store.editor.ignore == ()
     store.update_editor(None)
     assert store.editor.ignore == ("DLX025",)
+
+
+def test_the_engine_and_cli_do_not_import_the_language_server_libraries():
+    import subprocess
+    import sys
+
+    code = "import sys, dlx_lint.cli, dlx_lint.engine, dlx_lint.incremental, dlx_lint.notebook; print(sorted(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol', 'dlx_lint_server')))"
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert completed.stdout.strip() == "[]"
