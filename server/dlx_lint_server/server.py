@@ -178,7 +178,10 @@ class DlxLintServer(LanguageServer):
 
     def client_supports(self, dotted: str) -> bool:
         """Whether a client capability (dotted path, e.g. ``workspace.configuration``) is true."""
-        current: Any = self.client_capabilities
+        try:
+            current: Any = self.client_capabilities
+        except AttributeError:  # before `initialize`
+            return False
         for part in dotted.split("."):
             current = getattr(current, part, None)
             if current is None:
