@@ -103,10 +103,24 @@ def parse_notebook(data: bytes) -> Notebook | None:
             source = "".join(source)
         if not isinstance(source, str):
             raise NotebookError(f"invalid notebook: cell {index} has a source that is not text")
-        lines = _cell_lines(source)
-        if lines:
-            cells.append(CodeCell(index, lines))
+        cell = code_cell(index, source)
+        if cell is not None:
+            cells.append(cell)
     return Notebook(tuple(cells))
+
+
+def code_cell(index: int, source: str) -> CodeCell | None:
+    """Prepare one code cell's source for linting (IPython syntax blanked).
+
+    Args:
+        index: the cell's 0-based index among all cells of its notebook.
+        source: the cell's text.
+
+    Returns:
+        The cell, or None for an empty cell or one that starts with a cell magic (``%%time``).
+    """
+    lines = _cell_lines(source)
+    return CodeCell(index, lines) if lines else None
 
 
 def _is_python(metadata: Any) -> bool:
@@ -238,13 +252,32 @@ def lint_notebook(path: str, data: bytes, settings: Settings) -> list[Diagnostic
         notebook = parse_notebook(data)
     except NotebookError as error:
         return [notebook_error(path, str(error), settings)] if IO_ERROR in enabled else []
-    if notebook is None or not notebook.cells:
+    if notebook is None:
         return []
-    if not _needs_parse("".join(cell.text for cell in notebook.cells), enabled):
+    return lint_cells(path, notebook.cells, settings)
+
+
+def lint_cells(path: str, cells: tuple[CodeCell, ...] | list[CodeCell], settings: Settings) -> list[Diagnostic]:
+    """Lint code cells together, in order, as Jupyter runs them (the core of `lint_notebook`,
+    also used by the language server for LSP notebook documents).
+
+    Args:
+        path: the notebook's path or URI (for per-file ignores and in the diagnostics).
+        cells: the code cells from `code_cell` / `parse_notebook`, in notebook order.
+        settings: the effective settings.
+
+    Returns:
+        Diagnostics with ``cell`` set and rows relative to their cell, sorted; a cell that
+        does not parse gets ``DLX900`` and is left out of the joined source.
+    """
+    enabled = settings.enabled_codes(path)
+    if not cells:
+        return []
+    if not _needs_parse("".join(cell.text for cell in cells), enabled):
         return []
     diagnostics: list[Diagnostic] = []
     good: list[CodeCell] = []
-    for cell in notebook.cells:
+    for cell in cells:
         try:
             cst.parse_module(cell.text)
         except cst.ParserSyntaxError as error:
