@@ -86,7 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     settings.add_argument("--config", metavar="PATH", help="use this pyproject.toml for every file instead of searching for one")
     settings.add_argument("--target-torch-version", type=_torch_version, metavar="X.Y", help="oldest PyTorch release the code must run on, e.g. 2.4")
     output = check.add_argument_group("output")
-    output.add_argument("--output-format", choices=_format_names(), default="concise", help="concise (default): path:row:col: CODE message; json: a JSON array")
+    output.add_argument(
+        "--output-format", choices=_format_names(), default="concise", metavar="FORMAT",
+        help="concise (default: path:row:col: CODE message), full (with a code frame and the fix title), json, json-lines, "
+        "sarif (SARIF 2.1.0), github (workflow-command annotations), gitlab (Code Quality report) or junit (JUnit XML)",
+    )
+    output.add_argument("-o", "--output-file", metavar="PATH", help="write the report to this file instead of standard output")
     output.add_argument("--exit-zero", action="store_true", help="exit with status 0 even when there are findings")
     output.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only, no summary line")
     output.add_argument("-j", "--jobs", type=_positive_int, metavar="N", help="worker processes (default: number of CPUs)")
@@ -180,36 +185,55 @@ def _run_check(args: argparse.Namespace) -> int:
         raise UsageError("`-` (standard input) cannot be combined with other paths")
     try:
         resolver = SettingsResolver(overrides=overrides, config_path=args.config)
+        sources: dict[str, str] = {}
         if use_stdin:
-            diagnostics = _check_stdin(args.stdin_filename, resolver)
+            diagnostics = _check_stdin(args.stdin_filename, resolver, sources)
         else:
             diagnostics = lint_paths(paths or ["."], resolver, args.jobs)
     except (ConfigError, PathNotFoundError) as error:
         raise UsageError(str(error)) from None
-    _print_report(diagnostics, args.output_format, quiet=args.quiet)
+    _print_report(diagnostics, args.output_format, quiet=args.quiet, output_file=args.output_file, sources=sources)
     if diagnostics and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_OK
 
 
-def _check_stdin(filename: str | None, resolver) -> list:
+def _check_stdin(filename: str | None, resolver, sources: dict[str, str]) -> list:
     from .runner import lint_data
 
     data = sys.stdin.buffer.read()
     path = filename or "-"
+    sources[path] = data.decode("utf-8", errors="replace")
     settings = resolver.for_file(filename) if filename else resolver.default()
     return lint_data(path, data, settings)
 
 
-def _print_report(diagnostics: list, format_name: str, *, quiet: bool) -> None:
+def _print_report(diagnostics: list, format_name: str, *, quiet: bool, output_file: str | None = None, sources: dict | None = None) -> None:
+    """Render the report and write it to standard output or to `output_file`.
+
+    Raises:
+        UsageError: the output file cannot be written.
+    """
     from .output import get_format
 
     renderer = get_format(format_name)
-    out = sys.stdout
-    out.write(renderer.render(diagnostics))
+    if getattr(renderer, "NEEDS_SOURCES", False):
+        text = renderer.render(diagnostics, sources=sources)
+    else:
+        text = renderer.render(diagnostics)
     if renderer.SUMMARY and not quiet:
-        out.write(summary_line(len(diagnostics)) + "\n")
-    out.flush()
+        text += summary_line(len(diagnostics)) + "\n"
+    if output_file is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        directory = os.path.dirname(os.path.abspath(output_file))
+        os.makedirs(directory, exist_ok=True)
+        with open(output_file, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise UsageError(f"{output_file}: cannot write the report: {error.strerror or error}") from None
 
 
 def summary_line(count: int) -> str:
