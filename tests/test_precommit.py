@@ -14,11 +14,10 @@ import shutil
 import subprocess
 import sys
 
+import pre_commit  # noqa: F401  (the `test` extra installs it: a missing tool fails, never skips)
 import pytest
 
 from .conftest import REPO
-
-import pre_commit  # noqa: E402,F401  (the `test` extra installs it; a missing tool must fail, not skip)
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
