@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_pipeline_arguments(check: argparse.ArgumentParser, output, settings) -> None:
     """Options for CI and adoption: statistics, settings, noqa insertion and the cache."""
     output.add_argument("--statistics", action="store_true", help="print the number of findings per rule (and how many are fixable) instead of the findings")
-    modes = check.add_mutually_exclusive_group()
+    modes = check.add_argument_group("other actions (instead of the report; one at a time)").add_mutually_exclusive_group()
     modes.add_argument("--show-settings", action="store_true", help="print the effective settings for the first PATH (default: .) and exit")
     modes.add_argument("--add-noqa", action="store_true", help="add `# noqa: CODE` comments to every line with a finding (keeping existing codes) and exit")
     cache = check.add_argument_group("cache")
