@@ -52,7 +52,9 @@ def git(*args, cwd, env):
 def environment(tmp_path_factory):
     home = tmp_path_factory.mktemp("pre-commit-home")
     env = {key: value for key, value in os.environ.items() if not key.startswith(("GIT_", "PRE_COMMIT"))}
-    env.update(GIT_IDENTITY, PRE_COMMIT_HOME=str(home), GIT_CONFIG_NOSYSTEM="1", HOME=str(home))
+    # No system or user git configuration (signing, hooks, templates) leaks into the test
+    # repositories; HOME stays, so pip's cache serves the hook environment's install.
+    env.update(GIT_IDENTITY, PRE_COMMIT_HOME=str(home), GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
     return env
 
 
