@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--exit-zero", action="store_true", help="exit with status 0 even when there are findings")
     output.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only, no summary line")
     output.add_argument("-j", "--jobs", type=_positive_int, metavar="N", help="worker processes (default: number of CPUs)")
-    _add_pipeline_arguments(check, output, settings)
+    _add_pipeline_arguments(check, output)
     check.set_defaults(handler=_run_check)
 
     rule = commands.add_parser(
@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_pipeline_arguments(check: argparse.ArgumentParser, output, settings) -> None:
+def _add_pipeline_arguments(check: argparse.ArgumentParser, output) -> None:
     """Options for CI and adoption: statistics, settings, noqa insertion and the cache."""
     output.add_argument("--statistics", action="store_true", help="print the number of findings per rule (and how many are fixable) instead of the findings")
     modes = check.add_argument_group("other actions (instead of the report; one at a time)").add_mutually_exclusive_group()
@@ -251,9 +251,12 @@ def _show_settings(args: argparse.Namespace, resolver) -> int:
     from . import show_settings
     from .cache import resolve_cache_dir
 
-    path = args.stdin_filename if args.paths in ([], ["-"]) and args.stdin_filename else (args.paths or ["."])[0]
-    if path != "-" and not os.path.exists(path) and not args.stdin_filename:
-        raise UsageError(f"{path}: no such file or directory")
+    if args.paths and args.paths != ["-"]:
+        path = args.paths[0]
+        if not os.path.exists(path):
+            raise UsageError(f"{path}: no such file or directory")
+    else:
+        path = args.stdin_filename or "."  # standard input is described by its file name
     cache_dir = None if args.no_cache else resolve_cache_dir(resolver, args.cache_dir)
     data = show_settings.effective_settings(path, resolver, cache_dir)
     text = show_settings.render_json(data) if args.output_format == "json" else show_settings.render_text(data)
