@@ -15,7 +15,9 @@ set -uo pipefail
 python="${DLX_LINT_PYTHON:-python3}"
 sarif="${DLX_LINT_SARIF:-dlx-lint.sarif}"
 output="${GITHUB_OUTPUT:-/dev/null}"
-read -r -a arguments <<< "${DLX_LINT_ARGS:-.}"
+# Split on any whitespace, newlines included (a YAML block scalar), without glob expansion;
+# `read -d ''` reads to the end and returns 1 there, which is expected.
+read -r -d '' -a arguments <<< "${DLX_LINT_ARGS:-.}"
 if [ "${#arguments[@]}" -eq 0 ]; then
   arguments=(.)
 fi

@@ -73,7 +73,7 @@ pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="bash is no
 
 
 def test_script_writes_sarif_annotates_and_reports_the_status(workspace):
-    process, values = run_script(workspace, "src clean.py --select DLX025", DLX_LINT_SARIF="reports/out.sarif")
+    process, values = run_script(workspace, "src clean.py\n  --select DLX025\n", DLX_LINT_SARIF="reports/out.sarif")
     assert process.returncode == 0, process.stderr
     assert values == {"exit-code": "1", "sarif-file": "reports/out.sarif"}
     log = json.loads((workspace / "reports" / "out.sarif").read_text())
