@@ -148,3 +148,19 @@ def test_an_always_run_hook_given_no_file_lints_nothing(hook_repo, project, envi
     assert "dlx-lint" in result.stdout and "Passed" in result.stdout and "DLX001" not in result.stdout
     staged_bad = pre_commit("run", "--files", "stray.py", cwd=project, env=environment)
     assert staged_bad.returncode == 1 and "stray.py:12:9: DLX001" in staged_bad.stdout
+
+
+def test_manifest_is_valid_and_the_fix_hook_mirrors_the_check_hook(environment):
+    """pre-commit's own validator accepts both hooks. The fix hook is the check hook plus
+    `--fix` (the flag arrives with the autofix engine), so it is not run here."""
+    import yaml
+
+    manifest = REPO / ".pre-commit-hooks.yaml"
+    result = pre_commit("validate-manifest", str(manifest), cwd=REPO, env=environment)
+    assert result.returncode == 0, result.stdout + result.stderr
+    hooks = {hook["id"]: hook for hook in yaml.safe_load(manifest.read_text())}
+    assert set(hooks) == {"dlx-lint", "dlx-lint-fix"}
+    check, fix = hooks["dlx-lint"], hooks["dlx-lint-fix"]
+    assert check["types_or"] == fix["types_or"] == ["python", "jupyter"]
+    assert check["entry"] == fix["entry"] and "--no-default-path" in check["entry"].split()
+    assert fix["args"] == ["--fix"] and "args" not in check
