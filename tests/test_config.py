@@ -124,7 +124,7 @@ def test_every_key_is_read(tmp_path):
     assert settings.target_torch_version == (2, 4)
     assert settings.per_file_ignores == (("tests/*", ("io-error",)),)
     assert settings.severity_overrides == (("DLX902", Severity.WARNING),)
-    assert settings.base_codes() == frozenset({"DLX902"})
+    assert settings.base_codes() == frozenset({"DLX901", "DLX902"})  # DLX9 selects the opt-in DLX901 too
 
 
 def test_command_line_select_replaces_and_extend_select_ignore_add(tmp_path):

@@ -82,14 +82,25 @@ def build_parser() -> argparse.ArgumentParser:
     files.add_argument("--exclude", type=_comma_list, action="extend", metavar="GLOBS", help="globs of paths to skip while searching directories (replaces the configured list)")
     files.add_argument("--extend-exclude", type=_comma_list, action="extend", default=[], metavar="GLOBS", help="globs of paths to skip, in addition to the configured ones")
     files.add_argument("--stdin-filename", metavar="PATH", help="the name of the file read from standard input (for configuration, per-file ignores and messages)")
+    files.add_argument("--force-exclude", action="store_true", help="apply the exclude globs to files named on the command line too (use it in pre-commit hooks)")
+    files.add_argument(
+        "--no-default-path", action="store_true",
+        help="with no PATH, lint nothing instead of the current directory (for callers that pass the files to check, possibly none)",
+    )
     settings = check.add_argument_group("settings")
     settings.add_argument("--config", metavar="PATH", help="use this pyproject.toml for every file instead of searching for one")
     settings.add_argument("--target-torch-version", type=_torch_version, metavar="X.Y", help="oldest PyTorch release the code must run on, e.g. 2.4")
     output = check.add_argument_group("output")
-    output.add_argument("--output-format", choices=_format_names(), default="concise", help="concise (default): path:row:col: CODE message; json: a JSON array")
+    output.add_argument(
+        "--output-format", choices=_format_names(), default="concise", metavar="FORMAT",
+        help="concise (default: path:row:col: CODE message), full (with a code frame and the fix title), json, json-lines, "
+        "sarif (SARIF 2.1.0), github (workflow-command annotations), gitlab (Code Quality report) or junit (JUnit XML)",
+    )
+    output.add_argument("-o", "--output-file", metavar="PATH", help="write the report to this file instead of standard output")
     output.add_argument("--exit-zero", action="store_true", help="exit with status 0 even when there are findings")
     output.add_argument("-q", "--quiet", action="store_true", help="print diagnostics only, no summary line")
     output.add_argument("-j", "--jobs", type=_positive_int, metavar="N", help="worker processes (default: number of CPUs)")
+    _add_pipeline_arguments(check, output)
     check.set_defaults(handler=_run_check)
 
     rule = commands.add_parser(
@@ -114,6 +125,17 @@ def build_parser() -> argparse.ArgumentParser:
     server.set_defaults(handler=_run_server)
     parser.subcommands = dict(commands.choices)  # type: ignore[attr-defined]
     return parser
+
+
+def _add_pipeline_arguments(check: argparse.ArgumentParser, output) -> None:
+    """Options for CI and adoption: statistics, settings, noqa insertion and the cache."""
+    output.add_argument("--statistics", action="store_true", help="print the number of findings per rule (and how many are fixable) instead of the findings")
+    modes = check.add_argument_group("other actions (instead of the report; one at a time)").add_mutually_exclusive_group()
+    modes.add_argument("--show-settings", action="store_true", help="print the effective settings for the first PATH (default: .) and exit")
+    modes.add_argument("--add-noqa", action="store_true", help="add `# noqa: CODE` comments to every line with a finding (keeping existing codes) and exit")
+    cache = check.add_argument_group("cache")
+    cache.add_argument("--no-cache", action="store_true", help="neither read nor write the result cache")
+    cache.add_argument("--cache-dir", metavar="DIR", help="the cache directory (default: the cache-dir setting, else .dlx_lint_cache at the project root)")
 
 
 def _format_names() -> list[str]:
@@ -178,38 +200,127 @@ def _run_check(args: argparse.Namespace) -> int:
     use_stdin = paths == ["-"] or (not paths and args.stdin_filename is not None)
     if "-" in paths and not use_stdin:
         raise UsageError("`-` (standard input) cannot be combined with other paths")
+    if use_stdin and args.add_noqa:
+        raise UsageError("--add-noqa edits files; it cannot be used with standard input")
     try:
         resolver = SettingsResolver(overrides=overrides, config_path=args.config)
+        if args.show_settings:
+            return _show_settings(args, resolver)
+        sources: dict[str, str] = {}
         if use_stdin:
-            diagnostics = _check_stdin(args.stdin_filename, resolver)
+            diagnostics = _check_stdin(args.stdin_filename, resolver, sources)
+        elif not paths and args.no_default_path:
+            diagnostics = []
         else:
-            diagnostics = lint_paths(paths or ["."], resolver, args.jobs)
+            diagnostics = lint_paths(
+                paths or ["."], resolver, args.jobs, cache=_open_cache(args, resolver), force_exclude=args.force_exclude,
+            )
     except (ConfigError, PathNotFoundError) as error:
         raise UsageError(str(error)) from None
-    _print_report(diagnostics, args.output_format, quiet=args.quiet)
+    if args.add_noqa:
+        return _add_noqa(diagnostics)
+    _print_report(
+        diagnostics, args.output_format, quiet=args.quiet, output_file=args.output_file, sources=sources,
+        statistics=args.statistics,
+    )
     if diagnostics and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_OK
 
 
-def _check_stdin(filename: str | None, resolver) -> list:
+def _check_stdin(filename: str | None, resolver, sources: dict[str, str]) -> list:
     from .runner import lint_data
 
     data = sys.stdin.buffer.read()
     path = filename or "-"
+    sources[path] = data.decode("utf-8", errors="replace")
     settings = resolver.for_file(filename) if filename else resolver.default()
     return lint_data(path, data, settings)
 
 
-def _print_report(diagnostics: list, format_name: str, *, quiet: bool) -> None:
+def _open_cache(args: argparse.Namespace, resolver):
+    """The run's result cache, or None with ``--no-cache``."""
+    if args.no_cache:
+        return None
+    from .cache import Cache, resolve_cache_dir
+
+    return Cache(resolve_cache_dir(resolver, args.cache_dir))
+
+
+def _show_settings(args: argparse.Namespace, resolver) -> int:
+    from . import show_settings
+    from .cache import resolve_cache_dir
+
+    if args.paths and args.paths != ["-"]:
+        path = args.paths[0]
+        if not os.path.exists(path):
+            raise UsageError(f"{path}: no such file or directory")
+    else:
+        path = args.stdin_filename or "."  # standard input is described by its file name
+    cache_dir = None if args.no_cache else resolve_cache_dir(resolver, args.cache_dir)
+    data = show_settings.effective_settings(path, resolver, cache_dir)
+    text = show_settings.render_json(data) if args.output_format == "json" else show_settings.render_text(data)
+    _emit(text, args.output_file)
+    return EXIT_OK
+
+
+def _add_noqa(diagnostics: list) -> int:
+    """Write the directives and report on stderr (ruff's wording: ``Added N noqa
+    directives.``), one warning line per finding that got none. Exits 0, as ruff does."""
+    from .add_noqa import add_noqa
+
+    report = add_noqa(diagnostics)
+    for message in report.skipped:
+        sys.stderr.write(f"{PROG}: warning: {message}\n")
+    count = report.added
+    sys.stderr.write(f"Added {count} noqa directive{'s' if count != 1 else ''}.\n")
+    return EXIT_OK
+
+
+def _print_report(
+    diagnostics: list, format_name: str, *, quiet: bool, output_file: str | None = None, sources: dict | None = None,
+    statistics: bool = False,
+) -> None:
+    """Render the report (or the statistics) and write it to standard output or `output_file`.
+
+    Raises:
+        UsageError: the output file cannot be written.
+    """
     from .output import get_format
 
+    if statistics:
+        from . import statistics as stats
+
+        text = stats.render_json(diagnostics) if format_name == "json" else stats.render_text(diagnostics, quiet=quiet)
+        _emit(text, output_file)
+        return
     renderer = get_format(format_name)
-    out = sys.stdout
-    out.write(renderer.render(diagnostics))
+    if getattr(renderer, "NEEDS_SOURCES", False):
+        text = renderer.render(diagnostics, sources=sources)
+    else:
+        text = renderer.render(diagnostics)
     if renderer.SUMMARY and not quiet:
-        out.write(summary_line(len(diagnostics)) + "\n")
-    out.flush()
+        text += summary_line(len(diagnostics)) + "\n"
+    _emit(text, output_file)
+
+
+def _emit(text: str, output_file: str | None) -> None:
+    """Write `text` to standard output, or to `output_file` (parent folders created).
+
+    Raises:
+        UsageError: the output file cannot be written.
+    """
+    if output_file is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        directory = os.path.dirname(os.path.abspath(output_file))
+        os.makedirs(directory, exist_ok=True)
+        with open(output_file, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as error:
+        raise UsageError(f"{output_file}: cannot write the report: {error.strerror or error}") from None
 
 
 def summary_line(count: int) -> str:

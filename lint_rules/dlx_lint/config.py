@@ -14,6 +14,7 @@ Keys of ``[tool.dlx-lint]``::
     exclude = ["generated/*"]         # replaces the (empty) default list
     extend-exclude = ["legacy/*"]
     target-torch-version = "2.4"      # oldest PyTorch release the code must run on
+    cache-dir = ".cache/dlx-lint"     # relative to this file's directory
     [tool.dlx-lint.per-file-ignores]
     "tests/*" = ["DLX025"]
     [tool.dlx-lint.severity]
@@ -42,7 +43,7 @@ TABLE = "dlx-lint"
 
 _LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude")
 _TABLE_KEYS = ("per-file-ignores", "severity")
-_KNOWN_KEYS = _LIST_KEYS + _TABLE_KEYS + ("target-torch-version",)
+_KNOWN_KEYS = _LIST_KEYS + _TABLE_KEYS + ("target-torch-version", "cache-dir")
 _TORCH_VERSION = re.compile(r"^\s*(\d+)\.(\d+)(?:\.\d+)?\s*$")
 
 
@@ -62,6 +63,8 @@ class FileConfig:
         per_file_ignores: ``(glob, selectors)`` pairs in file order.
         target_torch_version: ``(major, minor)`` or None.
         severity: ``(selector, severity)`` pairs in file order.
+        cache_dir: the ``cache-dir`` key made absolute (relative to the file's directory), or
+            None.
     """
 
     path: str
@@ -73,6 +76,7 @@ class FileConfig:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     target_torch_version: tuple[int, int] | None = None
     severity: tuple[tuple[str, Severity], ...] = ()
+    cache_dir: str | None = None
 
     @property
     def root(self) -> str:
@@ -182,8 +186,15 @@ def _check_table(path: str, table: dict[str, Any]) -> FileConfig:
             version = parse_torch_version(value)
         except ValueError as error:
             raise ConfigError(f"{where}: target-torch-version: {error}") from None
+    cache_dir = None
+    if "cache-dir" in table:
+        value = table["cache-dir"]
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{where}: cache-dir must be a non-empty string (a directory), not {_type_name(value)}")
+        cache_dir = os.path.normpath(os.path.join(os.path.dirname(path), os.path.expanduser(value)))
     config = FileConfig(
         path=path,
+        cache_dir=cache_dir,
         select=lists.get("select"),
         extend_select=lists.get("extend-select", ()),
         ignore=lists.get("ignore", ()),
@@ -312,13 +323,22 @@ class SettingsResolver:
         Raises:
             ConfigError: a configuration file on the way up is invalid.
         """
-        config = self._explicit if self.config_path is not None else self.find(directory)
+        config = self.config_for(directory)
         key = config.path if config is not None else ""
         settings = self._settings.get(key)
         if settings is None:
             settings = build_settings(config, self.overrides)
             self._settings[key] = settings
         return settings
+
+    def config_for(self, directory: str) -> FileConfig | None:
+        """The configuration that applies to the files in `directory` (the ``--config`` file
+        when given), or None for the defaults.
+
+        Raises:
+            ConfigError: a configuration file on the way up is invalid.
+        """
+        return self._explicit if self.config_path is not None else self.find(directory)
 
     def for_file(self, path: str) -> Settings:
         """Settings for one file (by its directory)."""

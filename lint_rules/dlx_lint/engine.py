@@ -22,9 +22,10 @@ from .registry import all_rules, rules_by_code
 from .rule import Finding, Rule
 from .semantic.model import SemanticModel
 from .settings import Settings
-from .suppression import is_suppressed, parse_noqa
+from .suppression import find_unused, is_suppressed, noqa_rows, parse_noqa
 
 SYNTAX_ERROR = "DLX900"
+UNUSED_NOQA = "DLX901"
 IO_ERROR = "DLX902"
 INTERNAL_ERROR = "DLX999"
 
@@ -94,6 +95,8 @@ def lint_source(path: str, source: str, settings: Settings | None = None, *, rai
     enabled = settings.enabled_codes(path)
     rules = applicable_rules(source, enabled)
     if not rules:
+        if UNUSED_NOQA in enabled:  # no rule can fire, so every checkable directive is unused
+            return unused_noqa_diagnostics(path, source, parse_noqa(source), {}, enabled, settings)
         return []
     try:
         module = cst.parse_module(source)
@@ -124,6 +127,7 @@ def check_model(model: SemanticModel, rules: list[Rule], settings: Settings, *, 
     path = model.path
     found: list[tuple[Rule, Finding]] = []
     errors: list[Diagnostic] = []
+    failed: set[str] = set()
     seen: set[tuple[str, int]] = set()
     for rule in rules:
         try:
@@ -135,22 +139,29 @@ def check_model(model: SemanticModel, rules: list[Rule], settings: Settings, *, 
         except Exception as error:  # a crashing rule must not take the run down
             if raise_errors:
                 raise
+            failed.add(rule.code)
             errors.append(file_diagnostic(
                 INTERNAL_ERROR, path,
                 f"rule {rule.code} ({rule.name}) failed on this file: {type(error).__name__}: {error}; please report it",
                 settings,
             ))
-    if not found:
+    enabled = settings.enabled_codes(path)
+    track_noqa = UNUSED_NOQA in enabled
+    if not found and not track_noqa:
         return errors
-    spans = compute_spans(model.module, [finding.node for _, finding in found])
+    spans = compute_spans(model.module, [finding.node for _, finding in found]) if found else {}
     noqa = parse_noqa(model.source)
+    comment_rows = noqa_rows(model.source) if found else {}
+    used: dict[int, set[str]] = {}  # directive row -> codes it suppressed (for DLX901)
     diagnostics: list[Diagnostic] = []
     for rule, finding in found:
         span = spans.get(finding.node)
         if span is None:
             continue
         row, column, end_row, end_column = span
-        if is_suppressed(noqa.get(row), rule.code, rule.name):
+        noqa_row = comment_rows.get(row, row)
+        if is_suppressed(noqa.get(noqa_row), rule.code, rule.name):
+            used.setdefault(noqa_row, set()).add(rule.code)
             continue
         severity = settings.severity_of(rule.code, rule.severity_for(model, finding))
         diagnostics.append(Diagnostic(
@@ -163,12 +174,41 @@ def check_model(model: SemanticModel, rules: list[Rule], settings: Settings, *, 
             column=column + 1,
             end_row=end_row,
             end_column=end_column + 1,
-            noqa_row=row,
+            noqa_row=noqa_row,
             url=rule_url(rule.code, rule.name),
         ))
     diagnostics.extend(errors)
+    if track_noqa:
+        diagnostics.extend(unused_noqa_diagnostics(path, model.source, noqa, used, enabled - failed, settings))
     diagnostics.sort(key=Diagnostic.sort_key)
     return diagnostics
+
+
+def unused_noqa_diagnostics(path: str, source: str, noqa: dict, used: dict[int, set[str]], checkable: frozenset[str], settings: Settings) -> list[Diagnostic]:
+    """DLX901 diagnostics for the ``# noqa`` directives of `source` that list codes suppressing
+    nothing (see `dlx_lint.suppression.find_unused` for what counts), one per directive, at
+    the directive's position. `used` maps a directive's row to the codes it suppressed."""
+    from .registry import find_rule
+
+    rule = rules_by_code()[UNUSED_NOQA]
+    exempt = frozenset({UNUSED_NOQA})
+    result = []
+    for unused in find_unused(noqa, used, checkable, find_rule, exempt):
+        directive = unused.directive
+        result.append(Diagnostic(
+            code=rule.code,
+            name=rule.name,
+            message=unused.message(),
+            severity=settings.severity_of(rule.code, rule.severity),
+            filename=path,
+            row=directive.row,
+            column=directive.column,
+            end_row=directive.row,
+            end_column=directive.end_column,
+            noqa_row=directive.row,
+            url=rule_url(rule.code, rule.name),
+        ))
+    return result
 
 
 def syntax_error_diagnostic(path: str, error: cst.ParserSyntaxError, settings: Settings) -> Diagnostic:

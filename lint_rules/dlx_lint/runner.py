@@ -39,7 +39,9 @@ class PathNotFoundError(FileNotFoundError):
     """A path given by the user does not exist; ``str()`` is a one-line message."""
 
 
-def lint_paths(paths: Iterable[str], settings_resolver: Resolver, jobs: int | None = None) -> list[Diagnostic]:
+def lint_paths(
+    paths: Iterable[str], settings_resolver: Resolver, jobs: int | None = None, *, cache=None, force_exclude: bool = False
+) -> list[Diagnostic]:
     """Lint files and directory trees.
 
     Args:
@@ -48,6 +50,8 @@ def lint_paths(paths: Iterable[str], settings_resolver: Resolver, jobs: int | No
         settings_resolver: the `Settings` for the entries of a directory (called with the
             directory path), or one `Settings` for everything.
         jobs: worker processes; None means ``os.cpu_count()``; 1 lints in this process.
+        cache: a `dlx_lint.cache.Cache` answering unchanged files, or None to lint everything.
+        force_exclude: apply ``exclude`` to files named explicitly too (see `discover`).
 
     Returns:
         All diagnostics, sorted by `Diagnostic.sort_key`; an unreadable file contributes one
@@ -58,12 +62,23 @@ def lint_paths(paths: Iterable[str], settings_resolver: Resolver, jobs: int | No
         dlx_lint.config.ConfigError: a configuration file met during discovery is invalid.
     """
     resolve = _as_callable(settings_resolver)
-    tasks = list(discover(paths, resolve))
+    tasks = list(discover(paths, resolve, force_exclude=force_exclude))
+    if cache is not None:
+        from .cache import lint_cached
+
+        return lint_cached(tasks, jobs, cache)
     return lint_files(tasks, jobs)
 
 
-def discover(paths: Iterable[str], settings_resolver: Resolver) -> Iterator[tuple[str, Settings]]:
+def discover(paths: Iterable[str], settings_resolver: Resolver, *, force_exclude: bool = False) -> Iterator[tuple[str, Settings]]:
     """Yield ``(file path, settings)`` for every file to lint, each file once.
+
+    Args:
+        paths: files or directories as given.
+        settings_resolver: as for `lint_paths`.
+        force_exclude: skip explicitly named files that an ``exclude`` glob matches (by
+            default a named file is always linted; tools such as pre-commit name every file,
+            so they need this for ``exclude`` to apply).
 
     Raises:
         PathNotFoundError: a given path does not exist.
@@ -77,6 +92,8 @@ def discover(paths: Iterable[str], settings_resolver: Resolver) -> Iterator[tupl
     for root in roots:
         if os.path.isdir(root):
             found = _walk(root, resolve, seen)
+        elif force_exclude and is_excluded(root, resolve(os.path.dirname(os.path.abspath(root)))):
+            found = iter(())
         else:
             found = iter([root]) if _first_visit(root, seen) else iter(())
         for path in found:
@@ -172,20 +189,52 @@ def lint_files(tasks: list[tuple[str, Settings]], jobs: int | None = None) -> li
     return results
 
 
-def _lint_parallel(tasks: list[tuple[str, Settings]], workers: int) -> list[Diagnostic]:
+def _lint_parallel(tasks: list, workers: int, chunk_function: Callable[[list], list] | None = None) -> list:
+    """Run `chunk_function` (default `_lint_chunk`) over chunks of `tasks` in `workers`
+    processes; the results are concatenated in task order."""
     from .registry import all_rules
 
+    chunk_function = chunk_function or _lint_chunk
     all_rules()  # load the rules once here: forked workers inherit them
     size = max(1, min(MAX_CHUNK, -(-len(tasks) // (workers * 4))))
     chunks = [tasks[start : start + size] for start in range(0, len(tasks), size)]
     try:
         executor = ProcessPoolExecutor(max_workers=workers)
     except (OSError, NotImplementedError, ImportError):  # no process support here
-        return _lint_chunk(tasks)
-    results: list[Diagnostic] = []
+        return chunk_function(tasks)
+    results: list = []
     with executor:
-        for chunk_result in executor.map(_lint_chunk, chunks):
+        for chunk_result in executor.map(chunk_function, chunks):
             results.extend(chunk_result)
+    return results
+
+
+def lint_files_keyed(tasks: list[tuple[str, Settings]], jobs: int | None = None) -> list[tuple[str, str | None, list[Diagnostic]]]:
+    """Like `lint_files`, for the cache: per file, ``(path, content hash, diagnostics)``.
+
+    The hash (`dlx_lint.cache.content_key`) is of the bytes that were linted, None when the
+    file could not be read. Results are in task order, diagnostics sorted per file.
+    """
+    jobs = max(1, jobs if jobs is not None else (os.cpu_count() or 1))
+    workers = min(jobs, len(tasks) // MIN_FILES_PER_PROCESS)
+    if workers <= 1:
+        return _lint_keyed_chunk(tasks)
+    return _lint_parallel(tasks, workers, _lint_keyed_chunk)
+
+
+def _lint_keyed_chunk(tasks: list[tuple[str, Settings]]) -> list[tuple[str, str | None, list[Diagnostic]]]:
+    from .cache import content_key
+
+    results = []
+    for path, settings in tasks:
+        try:
+            data = read_bytes(path)
+        except OSError:
+            results.append((path, None, lint_file(path, settings)))
+            continue
+        diagnostics = lint_data(path, data, settings)
+        diagnostics.sort(key=Diagnostic.sort_key)
+        results.append((path, content_key(data), diagnostics))
     return results
 
 

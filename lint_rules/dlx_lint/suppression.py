@@ -94,3 +94,135 @@ def is_suppressed(directive: NoqaDirective | None, code: str, name: str) -> bool
         return True
     lowered = {c.lower() for c in directive.codes}
     return code.lower() in lowered or name.lower() in lowered
+
+
+# --- where a `# noqa` comment for a row goes --------------------------------------------------
+
+_MULTILINE_HINTS = ('"""', "'''", "\\\n", "\\\r")
+
+
+def noqa_rows(source: str) -> dict[int, int]:
+    """Rows whose line does not end where a comment is legal -> the row whose comment counts
+    for them (rows not in the result map to themselves).
+
+    A line that ends inside a multi-line string, or with a backslash continuation, cannot take
+    a comment; as in ruff, a finding on such a line is suppressed by (and ``--add-noqa`` writes
+    to) the first following line that can: the line where the string or the continuation
+    ends. Lines inside brackets can take comments and map to themselves.
+
+    Returns an empty mapping when the source has no multi-line string or continuation, or
+    when the tokenizer cannot process it.
+    """
+    if not any(hint in source for hint in _MULTILINE_HINTS):
+        return {}
+    scanned = _comment_rows(source)
+    if scanned is None:
+        return {}
+    legal, last_row = scanned
+    mapping: dict[int, int] = {}
+    pending: list[int] = []
+    for row in range(1, last_row + 1):
+        if row in legal:
+            for waiting in pending:
+                mapping[waiting] = row
+            pending.clear()
+        else:
+            pending.append(row)
+    return mapping
+
+
+def comment_allowed_rows(source: str) -> set[int] | None:
+    """Rows whose line ends where a comment may be appended (not inside a string, not after a
+    backslash continuation); None when the tokenizer cannot process the source."""
+    scanned = _comment_rows(source)
+    return None if scanned is None else scanned[0]
+
+
+def _comment_rows(source: str) -> tuple[set[int], int] | None:
+    """(rows ending in a NEWLINE, NL or COMMENT token, last row seen), or None."""
+    rows: set[int] = set()
+    last_row = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            last_row = max(last_row, token.end[0])
+            if token.type in (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT):
+                rows.add(token.start[0])
+    except (tokenize.TokenError, IndentationError, SyntaxError, ValueError):
+        return None
+    return rows, last_row
+
+
+# --- unused directives (DLX901) -------------------------------------------------------------
+
+_DLX_CODE = re.compile(r"DLX\d{3}", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class UnusedNoqa:
+    """A directive that lists codes it does not need.
+
+    Attributes:
+        directive: the ``# noqa`` comment.
+        unused: selectors (as written) of enabled rules that reported nothing on its row.
+        unknown: selectors shaped like a dlx-lint code (``DLX`` + 3 digits) that name no rule.
+    """
+
+    directive: NoqaDirective
+    unused: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+    def message(self) -> str:
+        """``unused `noqa` directive (unused: `DLX016`; unknown: `DLX999`)``."""
+        parts = []
+        if self.unused:
+            parts.append("unused: " + ", ".join(f"`{code}`" for code in self.unused))
+        if self.unknown:
+            parts.append("unknown: " + ", ".join(f"`{code}`" for code in self.unknown))
+        return f"unused `noqa` directive ({'; '.join(parts)})"
+
+
+def find_unused(
+    directives: dict[int, NoqaDirective],
+    used: dict[int, set[str]],
+    checkable: frozenset[str],
+    lookup,
+    exempt: frozenset[str],
+) -> list[UnusedNoqa]:
+    """The directives that list codes suppressing nothing.
+
+    Args:
+        directives: row -> directive, from `parse_noqa`.
+        used: directive row -> codes it suppressed in this run.
+        checkable: codes whose absence can be trusted: enabled rules that did not fail.
+        lookup: ``selector -> Rule | None`` (a code in any case, or a rule name).
+        exempt: codes that, when listed, exempt the whole directive (the unused-noqa rule
+            itself: ``# noqa: DLX901`` keeps a deliberately broad directive quiet).
+
+    A bare ``# noqa`` is never reported: it speaks to every linter on the line (ruff, flake8...),
+    so dlx-lint cannot tell it is unused. Selectors of other tools (``E501``, ``F401``) are
+    ignored for the same reason; rules that are not enabled (or whose check failed) are not
+    checkable, so their codes are left alone.
+    """
+    found: list[UnusedNoqa] = []
+    for row in sorted(directives):
+        directive = directives[row]
+        if directive.is_bare:
+            continue
+        rules = [(selector, lookup(selector)) for selector in directive.codes]
+        if any(rule is not None and rule.code in exempt for _, rule in rules):
+            continue
+        suppressed = used.get(row, set())
+        unused: list[str] = []
+        unknown: list[str] = []
+        reported: set[str] = set()
+        for selector, rule in rules:
+            if rule is None:
+                if _DLX_CODE.fullmatch(selector):
+                    unknown.append(selector)
+                continue
+            if rule.code in checkable and rule.code not in suppressed and rule.code not in reported:
+                reported.add(rule.code)
+                unused.append(selector)
+        if unused or unknown:
+            found.append(UnusedNoqa(directive, tuple(unused), tuple(unknown)))
+    return found

@@ -2,7 +2,9 @@
 
 A format module defines ``render(diagnostics) -> str`` (the whole output, ending with a newline
 when not empty) and ``SUMMARY: bool`` (whether the CLI adds its "Found N errors." line after
-it). Adding a format is one module plus one entry here; modules are imported only when used.
+it). A module that sets ``NEEDS_SOURCES = True`` (``full``) also takes ``sources``, a mapping
+from path to text for files that cannot be read again (standard input). Adding a format is
+one module plus one entry here; modules are imported only when used.
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from types import ModuleType
 
 FORMATS: dict[str, str] = {
     "concise": "concise",
+    "full": "full",
     "json": "json_format",
+    "json-lines": "json_lines",
+    "sarif": "sarif",
+    "github": "github",
+    "gitlab": "gitlab",
+    "junit": "junit",
 }
 """Format name (as given to ``--output-format``) -> module name in this package."""
 
