@@ -17,6 +17,7 @@ import libcst as cst
 from .diagnostics import Applicability, Severity
 
 if TYPE_CHECKING:
+    from .fixes.spec import NodeFix
     from .semantic.model import SemanticModel
 
 
@@ -30,17 +31,20 @@ class FixAvailability(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """What a rule reports: the node the diagnostic is attached to and the message.
+    """What a rule reports: the node the diagnostic is attached to, the message, and
+    optionally a fix.
 
     Attributes:
         node: the libcst node whose start is the reported position (the catalog's
             "Diagnostic location" table says which node for each rule).
         message: the diagnostic message for this occurrence.
-        code: set only by rules that emit more than one code (the syntax-error pseudo rule).
+        fix: the fix for this occurrence (changes to libcst nodes; see
+            `dlx_lint.fixes.spec`), or None.
     """
 
     node: cst.CSTNode
     message: str
+    fix: "NodeFix | None" = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +72,31 @@ class Rule:
         references: public sources.
         bad_examples: snippets whose offending lines end with ``# expect: CODE``.
         good_examples: snippets on which the rule must stay silent.
-        fix_availability, fix_applicability: the fix the rule offers (see issue on fixes).
+        fixed_examples: for a rule with a fix, one text per bad example: that example after
+            ``dlx-lint check --fix --unsafe-fixes --select CODE`` (the example itself when no
+            fix applies to it, e.g. a display-only one). The contract test checks them.
+        fix_availability: whether findings carry a fix never, sometimes or always (the
+            contract test checks it against the bad examples).
+        fix_applicability: the default applicability of the rule's fixes (a `NodeFix` may
+            override it per occurrence); ``None`` means safe.
+
+    Adding a fix to a rule is local to its module:
+
+    1. In `check`, build a `dlx_lint.fixes.spec.NodeFix` (a title plus changes such as
+       ``Replace(node, new)``, ``InsertBefore(statement, ("m.eval()",))``,
+       ``AddImport("import math")``) and pass it as ``Finding(node, message, fix=...)``. New
+       code may be libcst nodes or source text; `dlx_lint.fixes.helpers` spells a qualified
+       name with the file's own imports (`spell`), parenthesises a receiver
+       (`as_receiver`), appends a keyword argument (`add_keyword`) and finds the statement
+       to insert next to (`statement_in_block`). Raise `FixUnavailable` (or return no fix)
+       when the fix is not certain to keep the code valid and meaningful.
+    2. Set `fix_availability`, `fix_applicability` (safe / unsafe / display-only) and, when
+       any fix is unsafe, a `fix_safety` section saying what could change.
+    3. Add `fixed_examples` (one per bad example).
+
+    The engine renders the changes, drops a fix whose changes would touch a line carrying a
+    ``# noqa`` for the rule, and the fixer drops (and reports) any fix whose result does not
+    parse.
     """
 
     code: ClassVar[str]
@@ -86,6 +114,7 @@ class Rule:
     references: ClassVar[tuple[Reference, ...]] = ()
     bad_examples: ClassVar[tuple[str, ...]] = ()
     good_examples: ClassVar[tuple[str, ...]] = ()
+    fixed_examples: ClassVar[tuple[str, ...]] = ()
     fix_availability: ClassVar[FixAvailability] = FixAvailability.NEVER
     fix_applicability: ClassVar[Applicability | None] = None
 
