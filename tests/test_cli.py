@@ -202,7 +202,13 @@ def test_json_fields(capsys, tmp_path):
     assert item["location"] == {"row": 3, "column": 7}
     assert item["end_location"]["row"] == 3 and item["end_location"]["column"] > 7
     assert item["severity"] in ("error", "warning", "info")
-    assert item["fix"] is None and item["cell"] is None and item["noqa_row"] == 3
+    assert item["cell"] is None and item["noqa_row"] == 3
+    # The fix, with 1-based rows and columns like the diagnostic (ruff's shape).
+    assert item["fix"] == {
+        "applicability": "safe",
+        "message": "Use `torch.isnan(x)`",
+        "edits": [{"content": "torch.isnan(x", "location": {"row": 3, "column": 7}, "end_location": {"row": 3, "column": 23}}],
+    }
     assert item["url"].startswith("https://") and "dlx016" in item["url"]
 
 
