@@ -151,7 +151,7 @@ def check_model(model: SemanticModel, rules: list[Rule], settings: Settings, *, 
     plans = _plan_fixes(model, found, raise_errors)
     span_nodes = [finding.node for _, finding in found]
     range_nodes = []
-    for ops in plans.values():
+    for _, ops in plans.values():
         more_spans, more_ranges = nodes_needed(ops)
         span_nodes += more_spans
         range_nodes += more_ranges
@@ -168,7 +168,7 @@ def check_model(model: SemanticModel, rules: list[Rule], settings: Settings, *, 
             continue
         fix = None
         if number in plans:
-            fix = _render_fix(model, index, rule, finding, plans[number], spans, ranges, noqa, settings, raise_errors)
+            fix = _render_fix(model, index, rule, plans[number], spans, ranges, noqa, settings, raise_errors)
         severity = settings.severity_of(rule.code, rule.severity_for(model, finding))
         diagnostics.append(Diagnostic(
             code=rule.code,
@@ -189,14 +189,18 @@ def check_model(model: SemanticModel, rules: list[Rule], settings: Settings, *, 
     return diagnostics
 
 
-def _plan_fixes(model: SemanticModel, found: list[tuple[Rule, Finding]], raise_errors: bool) -> dict[int, list]:
-    """Finding index -> planned fix operations, for findings whose fix can be planned."""
-    plans: dict[int, list] = {}
+def _plan_fixes(model: SemanticModel, found: list[tuple[Rule, Finding]], raise_errors: bool) -> dict[int, tuple]:
+    """Finding index -> (the rule's `NodeFix`, its planned operations), for findings whose fix
+    can be planned. A fix that fails to build is dropped; the finding stays."""
+    plans: dict[int, tuple] = {}
     for number, (rule, finding) in enumerate(found):
         if finding.fix is None:
             continue
         try:
-            plans[number] = plan_fix(model.module, model.parent, finding.fix)
+            spec = finding.fix() if callable(finding.fix) else finding.fix
+            if spec is None:
+                continue
+            plans[number] = (spec, plan_fix(model.module, model.parent, spec))
         except FixUnavailable:
             continue
         except Exception:  # a broken fix must not take the diagnostic down
@@ -205,9 +209,10 @@ def _plan_fixes(model: SemanticModel, found: list[tuple[Rule, Finding]], raise_e
     return plans
 
 
-def _render_fix(model, index, rule, finding, ops, spans, ranges, noqa, settings, raise_errors) -> Fix | None:
+def _render_fix(model, index, rule, planned, spans, ranges, noqa, settings, raise_errors) -> Fix | None:
     """The text fix of one finding, or None when it cannot be rendered or would change a line
     whose ``# noqa`` suppresses this rule (a suppressed line is never rewritten)."""
+    spec, ops = planned
     try:
         edits = render_fix(model.module, index, ops, spans, ranges)
     except FixUnavailable:
@@ -220,9 +225,9 @@ def _render_fix(model, index, rule, finding, ops, spans, ranges, noqa, settings,
         for touched in modified_rows(index, edit):
             if is_suppressed(noqa.get(touched), rule.code, rule.name):
                 return None
-    applicability = finding.fix.applicability or rule.fix_applicability or Applicability.SAFE
+    applicability = spec.applicability or rule.fix_applicability or Applicability.SAFE
     applicability = settings.fix_applicability(rule.code, applicability)
-    return Fix(applicability=applicability, message=finding.fix.title, edits=edits)
+    return Fix(applicability=applicability, message=spec.title, edits=edits)
 
 
 def syntax_error_diagnostic(path: str, error: cst.ParserSyntaxError, settings: Settings) -> Diagnostic:

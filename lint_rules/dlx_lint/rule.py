@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Iterator
+from typing import TYPE_CHECKING, Callable, ClassVar, Iterator
 
 import libcst as cst
 
@@ -39,12 +39,15 @@ class Finding:
             "Diagnostic location" table says which node for each rule).
         message: the diagnostic message for this occurrence.
         fix: the fix for this occurrence (changes to libcst nodes; see
-            `dlx_lint.fixes.spec`), or None.
+            `dlx_lint.fixes.spec`), or a callable returning one (or None), or None. Prefer
+            the callable (``functools.partial(_fix, model, node)``): it is only called for a
+            finding that is reported, and an error while building the fix drops the fix,
+            never the finding.
     """
 
     node: cst.CSTNode
     message: str
-    fix: "NodeFix | None" = None
+    fix: "NodeFix | Callable[[], NodeFix | None] | None" = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +87,8 @@ class Rule:
 
     1. In `check`, build a `dlx_lint.fixes.spec.NodeFix` (a title plus changes such as
        ``Replace(node, new)``, ``InsertBefore(statement, ("m.eval()",))``,
-       ``AddImport("import math")``) and pass it as ``Finding(node, message, fix=...)``. New
+       ``AddImport("import math")``) in a function of the module, and pass it as
+       ``Finding(node, message, fix=functools.partial(_fix, model, node))``. New
        code may be libcst nodes or source text; `dlx_lint.fixes.helpers` spells a qualified
        name with the file's own imports (`spell`), parenthesises a receiver
        (`as_receiver`), appends a keyword argument (`add_keyword`) and finds the statement

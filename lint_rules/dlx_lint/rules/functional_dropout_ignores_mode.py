@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
@@ -140,7 +141,7 @@ def augment(x):
                 call,
                 f"`{short}` defaults to `training=True` and ignores `model.eval()`; pass "
                 "`training=self.training` (or use an `nn.Dropout` module)",
-                fix=_fix(model, call, method),
+                fix=partial(_fix, model, call, method),
             )
 
 

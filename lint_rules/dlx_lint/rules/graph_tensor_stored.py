@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
@@ -135,16 +136,16 @@ class Pyramid(nn.Module):
                     continue
                 value = call.args[1].value if method == "insert" and len(call.args) > 1 else call.args[0].value
                 if leaks_graph(model, call, container, value):
-                    yield self._finding(model, call, container, _detach(model, value, listed=method == "extend"))
+                    yield self._finding(model, call, container, partial(_detach, model, value, listed=method == "extend"))
         for node in model.assigns:
             for target in node.targets:
                 if isinstance(target.target, cst.Subscript):
                     container = accumulator_path(target.target)
                     if container is not None and leaks_graph(model, node, container, node.value):
-                        yield self._finding(model, node, container, _detach(model, node.value, listed=False))
+                        yield self._finding(model, node, container, partial(_detach, model, node.value, listed=False))
 
     @staticmethod
-    def _finding(model, node, container: str, fix: NodeFix | None) -> Finding:
+    def _finding(model, node, container: str, fix) -> Finding:
         if backward_runs_in(model, node):
             cost = "keeps every stored tensor's autograd graph reachable"
         else:

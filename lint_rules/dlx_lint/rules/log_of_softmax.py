@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
@@ -106,7 +107,7 @@ def listwise(scores, labels):
                 yield Finding(
                     call,
                     "`log` of a softmax underflows to -inf (NaN gradients) for confident predictions; use `log_softmax`",
-                    fix=_fix(model, call, argument, made[1]),
+                    fix=partial(_fix, model, call, argument, made[1]),
                 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
@@ -172,6 +173,9 @@ def regularised(model, parts, optimizer):
             cost = "links every iteration's autograd graph into one that is never freed"
         else:
             cost = "keeps every iteration's graph and activations alive (no backward frees them)"
-        detached = method_call(added, "detach")
-        fix = NodeFix(f"Accumulate `{code_of(detached)}`", (Replace(added, detached),))
-        return Finding(node, f"accumulating a tensor with autograd history into `{path}` {cost}; add `loss.item()` (or `.detach()`) instead", fix=fix)
+        return Finding(node, f"accumulating a tensor with autograd history into `{path}` {cost}; add `loss.item()` (or `.detach()`) instead", fix=partial(_fix, added))
+
+
+def _fix(added: cst.BaseExpression) -> NodeFix:
+    detached = method_call(added, "detach")
+    return NodeFix(f"Accumulate `{code_of(detached)}`", (Replace(added, detached),))

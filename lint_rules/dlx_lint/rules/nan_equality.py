@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
@@ -140,7 +141,7 @@ def diverged(loss):
                         comparison,
                         f"comparison with NaN is always {always}; use `math.isnan(x)` (float), "
                         "`torch.isnan(x)` (tensor) or `np.isnan(x)` (array)",
-                        fix=_fix(model, comparison, other, isinstance(target.operator, (cst.NotEqual, cst.IsNot))),
+                        fix=partial(_fix, model, comparison, other, isinstance(target.operator, (cst.NotEqual, cst.IsNot))),
                     )
                     break
 

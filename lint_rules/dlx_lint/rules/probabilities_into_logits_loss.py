@@ -3,6 +3,7 @@ BCEWithLogitsLoss."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
@@ -143,7 +144,7 @@ def step(logits, y):
                 message = "BCEWithLogitsLoss applies the sigmoid itself but receives sigmoid probabilities; pass the logits"
             else:
                 continue
-            yield Finding(call, message, fix=_fix(model, argument, kind, made[1]))
+            yield Finding(call, message, fix=partial(_fix, model, argument, kind, made[1]))
 
 
 _SHAPE_METHODS = frozenset(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
@@ -133,7 +134,7 @@ def prepare(model, batch, encoding, device):
                 statement,
                 f"`{text}.{method}(...)` returns a new tensor and the result is discarded; "
                 f"assign it: `{text} = {text}.{method}(...)`",
-                fix=_fix(model, statement, receiver, scope),
+                fix=partial(_fix, model, statement, receiver, scope),
             )
 
     def severity_for(self, model, finding):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
@@ -97,7 +98,7 @@ def resume(path, **kwargs):
                 call,
                 "`torch.load` without `weights_only=` unpickles arbitrary objects on PyTorch < 2.6; "
                 "pass `weights_only=True` (or `False` for trusted full-object checkpoints)",
-                fix=_fix(call),
+                fix=partial(_fix, call),
             )
 
     def severity_for(self, model, finding):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
@@ -132,7 +133,7 @@ def stable(p, rate, scores, size):
                 message = "`log` of a sigmoid reaches -inf when the sigmoid saturates; use `F.logsigmoid` (or clamp the argument)"
             else:
                 message = "`log` of a value that can be 0 gives -inf and NaN gradients; clamp it first, e.g. `x.clamp_min(torch.finfo(x.dtype).eps)`"
-            yield Finding(call, message, fix=_fix(model, call, argument, made))
+            yield Finding(call, message, fix=partial(_fix, model, call, argument, made))
 
 
 def _fix(model, call: cst.Call, argument: cst.BaseExpression, made) -> NodeFix | None:
