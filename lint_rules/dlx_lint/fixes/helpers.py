@@ -151,6 +151,19 @@ def _available(model: "SemanticModel", import_node: cst.CSTNode, scope, at: cst.
     return scope.kind == "module" and model.enclosing_function(at) is not None
 
 
+def bound_before(model: "SemanticModel", path: str, statement: cst.CSTNode) -> bool:
+    """Whether the name heading `path` (``model`` in ``model.encoder``) already has its value
+    when `statement` runs: a parameter, a name bound in the function only by earlier
+    statements, or a name of an enclosing scope the function does not bind."""
+    head = path.split(".", 1)[0]
+    scope = model.scope_for(statement)
+    local = scope.bindings.get(head, [])
+    if local:
+        order = model.order_of(statement)
+        return all(b.kind == "param" or model.order_of(b.node) < order for b in local)
+    return any(head in outer.bindings for outer in scope.lookup_chain()[1:])
+
+
 def dotted(path: str) -> cst.BaseExpression:
     """An expression for a dotted access path (``self.opt``)."""
     return cst.parse_expression(path)
@@ -160,6 +173,7 @@ __all__ = [
     "FixUnavailable",
     "add_keyword",
     "as_receiver",
+    "bound_before",
     "block_of",
     "code_of",
     "dotted",
