@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     settings = check.add_argument_group("settings")
     settings.add_argument("--config", metavar="PATH", help="use this pyproject.toml for every file instead of searching for one")
     settings.add_argument("--target-torch-version", type=_torch_version, metavar="X.Y", help="oldest PyTorch release the code must run on, e.g. 2.4")
+    fixes = check.add_argument_group("fixes")
+    fixes.add_argument("--fix", action="store_true", help="apply safe fixes (and unsafe ones with --unsafe-fixes); exit 0 only when nothing remains")
+    fixes.add_argument("--unsafe-fixes", action="store_true", help="also apply (and count as fixable) fixes that may change behaviour")
+    fixes.add_argument("--diff", action="store_true", help="print a unified diff of what --fix would change and write nothing; exit 1 if there is something to fix")
+    fixes.add_argument("--show-fixes", action="store_true", help="with --fix or --diff, list the fixes per file and rule")
     output = check.add_argument_group("output")
     output.add_argument("--output-format", choices=_format_names(), default="concise", help="concise (default): path:row:col: CODE message; json: a JSON array")
     output.add_argument("--exit-zero", action="store_true", help="exit with status 0 even when there are findings")
@@ -180,13 +185,17 @@ def _run_check(args: argparse.Namespace) -> int:
         raise UsageError("`-` (standard input) cannot be combined with other paths")
     try:
         resolver = SettingsResolver(overrides=overrides, config_path=args.config)
+        if args.fix or args.diff:
+            from .fix_command import run_fix
+
+            return run_fix(args, resolver, use_stdin)
         if use_stdin:
             diagnostics = _check_stdin(args.stdin_filename, resolver)
         else:
             diagnostics = lint_paths(paths or ["."], resolver, args.jobs)
     except (ConfigError, PathNotFoundError) as error:
         raise UsageError(str(error)) from None
-    _print_report(diagnostics, args.output_format, quiet=args.quiet)
+    _print_report(diagnostics, args.output_format, quiet=args.quiet, unsafe_fixes=args.unsafe_fixes)
     if diagnostics and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_OK
@@ -201,7 +210,7 @@ def _check_stdin(filename: str | None, resolver) -> list:
     return lint_data(path, data, settings)
 
 
-def _print_report(diagnostics: list, format_name: str, *, quiet: bool) -> None:
+def _print_report(diagnostics: list, format_name: str, *, quiet: bool, unsafe_fixes: bool = False) -> None:
     from .output import get_format
 
     renderer = get_format(format_name)
@@ -209,6 +218,11 @@ def _print_report(diagnostics: list, format_name: str, *, quiet: bool) -> None:
     out.write(renderer.render(diagnostics))
     if renderer.SUMMARY and not quiet:
         out.write(summary_line(len(diagnostics)) + "\n")
+        from .fix_command import fixable_hint
+
+        hint = fixable_hint(diagnostics, unsafe=unsafe_fixes)
+        if hint:
+            out.write(hint + "\n")
     out.flush()
 
 

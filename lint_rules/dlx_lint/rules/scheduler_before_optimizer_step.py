@@ -15,6 +15,7 @@ from ..fixes.spec import InsertAfter, NodeFix, Remove
 from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.flow import PathWalker, block_statements
 from ..semantic.kinds import Kind
+from ..semantic.names import dotted_name
 from ..semantic.training import callee_summary, calls_in, scheduler_step_receiver, step_info
 
 
@@ -178,7 +179,8 @@ def train(model, loader, criterion, epochs):
 
 
 def _fix(model, call: cst.Call) -> NodeFix | None:
-    """Move `S.step()` right after the later statement of its block that steps an optimizer."""
+    """Move `S.step()` right after the later statement of its block that steps the optimizer
+    `S` was built for (any optimizer when that is unknown)."""
     statement = statement_in_block(model, call)
     if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
         return None
@@ -190,21 +192,56 @@ def _fix(model, call: cst.Call) -> NodeFix | None:
         return None
     body = list(block.body)
     start = next(i for i, s in enumerate(body) if s is statement)
+    own = _scheduled_optimizer(model, call)
+    target = None
+    for wanted in ((own, None) if own is not None else (None,)):
+        target = _first_stepping(model, body, start, wanted)
+        if target is not None:
+            break
+    if target is None:
+        return None
+    name = cst.Module([]).code_for_node(call.func.value)
+    return NodeFix(
+        f"Move `{name}.step()` after the optimizer step",
+        (Remove(statement), InsertAfter(body[target], (statement,))),
+    )
+
+
+def _first_stepping(model, body: list, start: int, optimizer: str | None) -> int | None:
+    """Index of the first statement after `start` that steps `optimizer` (any optimizer when
+    None), if nothing before it can leave the block early."""
     for end in range(start + 1, len(body)):
         if may_leave(body[start + 1:end + 1]):
             return None
-        if any(_steps_optimizer(model, c) for c in calls_in(model, body[end])):
-            name = cst.Module([]).code_for_node(call.func.value)
-            return NodeFix(
-                f"Move `{name}.step()` after the optimizer step",
-                (Remove(statement), InsertAfter(body[end], (statement,))),
-            )
+        if any(_steps_optimizer(model, c, optimizer) for c in calls_in(model, body[end])):
+            return end
     return None
 
 
-def _steps_optimizer(model, call: cst.Call) -> bool:
-    if step_info(model, call) is not None:
-        return True
+def _scheduled_optimizer(model, call: cst.Call) -> str | None:
+    """The optimizer the scheduler was built for: `StepLR(opt, ...)` -> ``opt``."""
+    path = dotted_name(call.func.value)  # type: ignore[attr-defined]
+    if path is None:
+        return None
+    bindings = model.bindings_of(path, model.scope_for(call))
+    if len(bindings) != 1 or not isinstance(bindings[0].value, cst.Call) or bindings[0].unpack:
+        return None
+    built = bindings[0].value
+    for arg in built.args:
+        if arg.keyword is not None and arg.keyword.value == "optimizer":
+            return dotted_name(arg.value)
+    first = built.args[0] if built.args else None
+    if first is not None and first.keyword is None and not first.star:
+        return dotted_name(first.value)
+    return None
+
+
+def _steps_optimizer(model, call: cst.Call, optimizer: str | None = None) -> bool:
+    info = step_info(model, call)
+    if info is not None:
+        return optimizer is None or info.optimizer == optimizer
+    if optimizer is not None:
+        return False
     found = callee_summary(model, call, model.scope_for(call))
     return found is not None and found[1].steps_any
 
