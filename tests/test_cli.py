@@ -237,7 +237,12 @@ def test_concise_notebook_lines_name_the_cell(capsys, tmp_path):
     }))
     code, stdout, _ = call(capsys, "check", str(path))
     assert code == 1
-    assert stdout.splitlines() == [f"{path}:cell 2:2:7: DLX016 {stdout.split(' DLX016 ', 1)[1].splitlines()[0]}", "Found 1 error."]
+    assert stdout.splitlines() == [
+        f"{path}:cell 2:2:7: DLX016 {stdout.split(' DLX016 ', 1)[1].splitlines()[0]}",
+        "Found 1 error.",
+        "[*] 1 fixable with the `--fix` option.",
+    ]
+    assert " DLX016 [*] " in stdout  # the fix maps into the cell, so the finding is fixable
 
 
 @needs_nan_rule
