@@ -28,6 +28,8 @@ from .apply import LineIndex
 from .spec import AddImport, FixUnavailable, InsertAfter, InsertBefore, NodeFix, Remove, Replace
 
 REPLACE = "replace"
+# Expressions that never need parentheses around them (a call's arguments are inside its own).
+_ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.SimpleString, cst.ConcatenatedString)
 BEFORE = "before"
 AFTER = "after"
 
@@ -211,8 +213,8 @@ def _new_nodes(module: cst.Module, old: cst.CSTNode, new) -> list:
     node = nodes[0]
     if isinstance(old, cst.BaseExpression) and isinstance(node, cst.BaseExpression):
         # The old parentheses belong to the replaced range: keep them, so a replacement never
-        # changes how the surrounding expression groups.
-        if old.lpar and not node.lpar:
+        # changes how the surrounding expression groups; an atom needs none.
+        if old.lpar and not node.lpar and not isinstance(node, _ATOMS):
             nodes = [node.with_changes(lpar=old.lpar, rpar=old.rpar)]
     if isinstance(old, cst.BaseSmallStatement) and isinstance(node, cst.BaseSmallStatement):
         if isinstance(old.semicolon, cst.Semicolon) and not isinstance(node.semicolon, cst.Semicolon):

@@ -170,6 +170,8 @@ def _clamped(model, call: cst.Call, argument: cst.BaseExpression) -> NodeFix:
         raise FixUnavailable("in-place log: clamping a copy would leave the tensor unchanged")
     if not _repeatable(argument):
         raise FixUnavailable("the argument has calls: it cannot be evaluated twice")
+    if not isinstance(argument, (cst.Name, cst.Attribute)) and "\n" in code_of(argument):
+        raise FixUnavailable("repeating a multi-line argument would be unreadable")
     finfo, imports = spell(model, "torch.finfo", call)
     dtype = cst.Attribute(value=as_receiver(argument.deep_clone()), attr=cst.Name("dtype"))
     eps = cst.Attribute(value=cst.Call(func=cst.parse_expression(finfo), args=[cst.Arg(dtype)]), attr=cst.Name("eps"))
