@@ -40,7 +40,8 @@ class Op:
 
     Attributes:
         kind: `REPLACE` (the node's code range), `BEFORE` (at the start of the statement's
-            first line) or `AFTER` (at the end of the statement's code range).
+            first line) or `AFTER` (at the end of the statement's last line, before its line
+            break).
         node: the replaced node, or the statement inserted next to.
         new: nodes rendered in order (statements for insertions).
     """
@@ -378,14 +379,18 @@ def _render_before(module: cst.Module, index: LineIndex, op: Op, code_range: Cod
 
 
 def _render_after(module: cst.Module, index: LineIndex, op: Op, code_range: CodeRange):
+    """Insert at the end of the statement's last line, before its line break: the new lines
+    then belong to the statement's side (its notebook cell), never to what follows."""
     _, end, virtual = _check_old(module, index, op.node, code_range)
-    newline = _local_newline(module, index, max(end - 1, 0))
-    content = "".join(render_node(module, node, code_range.indent, newline) for node in op.new)
     if virtual:
-        # The file ends without a newline right after the statement: start a line instead.
-        body, _ = _strip_newline(content)
-        content = newline + body
-    return end, end, content, not virtual
+        at, newline = end, module.default_newline
+    else:
+        row, _ = index.position(end)
+        newline = index.newline_of(row - 1) or module.default_newline
+        at = end - len(newline)
+    content = "".join(render_node(module, node, code_range.indent, newline) for node in op.new)
+    body, _ = _strip_newline(content)
+    return at, at, newline + body, False
 
 
 # ---------------------------------------------------------------------------------- trimming

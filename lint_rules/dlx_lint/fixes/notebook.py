@@ -4,9 +4,10 @@ and written into the notebook's own JSON text.
 The engine lints the code cells joined in order, with IPython syntax blanked
 (`dlx_lint.notebook`). A fix found there is mapped back to one cell: every edit must fall
 inside a single cell, must not touch a line that was blanked (a magic or shell line, whose
-real text differs), and the cell must use ``\\n`` line breaks. Other fixes are not applied. An
-insertion exactly between two cells goes to the cell of the finding when it is one of them,
-else to the earlier cell (so an import added after the imports of the first cell stays there).
+real text differs), and the cell must use ``\\n`` line breaks. Other fixes are not applied.
+Statements inserted after a cell's last statement are edits at the end of its last line, and
+statements inserted before a cell's first statement are edits at the start of its first line
+(`dlx_lint.fixes.build`), so every insertion has one cell.
 
 Writing back changes only the ``source`` value of the changed cells, in the layout the file
 already uses (a list of lines with the same indentation, or one string), so indentation, key
@@ -114,7 +115,8 @@ class NotebookDocument:
             row += len(blanked)
         self.text = "".join(texts)
         self.allowed_broken = frozenset(self.broken) if allowed_broken is None else allowed_broken
-        self.row_map = [(CodeCell(p.index, p.blanked), r) for p in self.parts for r in range(1, len(p.blanked) + 1)]
+        cells = {p.index: CodeCell(p.index, p.blanked, p.original if p.mappable else ()) for p in self.parts}
+        self.row_map = [(cells[p.index], r) for p in self.parts for r in range(1, len(p.blanked) + 1)]
         self._part_of_row = [p for p in self.parts for _ in p.blanked]
         self._diagnostics: list[Diagnostic] | None = None
 
@@ -190,10 +192,9 @@ class NotebookDocument:
         fix = diagnostic.fix
         if fix is None or not self.parts:
             return None
-        home = self._part_at(diagnostic.row)
         result = []
         for edit in fix.edits:
-            located = self._locate(index, edit, home)
+            located = self._locate(index, edit)
             if located is None:
                 return None
             result.append(located)
@@ -204,29 +205,24 @@ class NotebookDocument:
             return self._part_of_row[row - 1]
         return None
 
-    def _locate(self, index: LineIndex, edit: Edit, home: _Part | None):
+    def _locate(self, index: LineIndex, edit: Edit):
         total = len(self._part_of_row)
         insertion = edit.row == edit.end_row and edit.column == edit.end_column
         part = self._part_at(edit.row)
-        previous = self._part_at(edit.row - 1)
-        at_boundary = edit.column == 1 and previous is not None and (part is None or part is not previous)
-        if at_boundary and (insertion or part is None):
-            # Between two cells (or after the last): whole lines go to the earlier cell, unless
-            # the finding is in the later one; text that prefixes a line goes to that line.
-            whole_lines = edit.content.endswith(("\n", "\r"))
-            later = insertion and part is not None and (home is part or not whole_lines)
-            part = part if later else previous
-            start = (1, 1) if later else (len(part.blanked) + 1, 1)
-        elif part is None:
-            return None
+        if part is None:
+            # Only the end of the last cell lies past the last row.
+            part = self._part_at(total) if edit.row == total + 1 and edit.column == 1 else None
+            if part is None:
+                return None
+            start = (len(part.blanked) + 1, 1)
         else:
             start = (edit.row - part.first_row + 1, edit.column)
         if insertion:
             end = start
         elif part.first_row <= edit.end_row <= part.last_row:
             end = (edit.end_row - part.first_row + 1, edit.end_column)
-        elif edit.end_row == part.last_row + 1 and edit.end_column == 1 and edit.end_row <= total + 1:
-            end = (len(part.blanked) + 1, 1)
+        elif edit.end_row == part.last_row + 1 and edit.end_column == 1:
+            end = (len(part.blanked) + 1, 1)  # up to the end of the cell
         else:
             return None  # crosses cells
         if not part.mappable:
