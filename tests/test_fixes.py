@@ -319,6 +319,19 @@ def test_a_fix_whose_result_does_not_compile_is_dropped_and_reported(monkeypatch
     assert error.code == "DLX999" and "DLX998" in error.message and (error.row, error.column) == (1, 1)
 
 
+def test_a_broken_fix_does_not_hold_back_the_others(monkeypatch):
+    from dlx_lint.registry import rules_by_code
+
+    rules = [_BrokenFixRule(), rules_by_code()["DLX020"]]
+    monkeypatch.setattr(engine, "applicable_rules", lambda source, enabled: rules)
+    source = "import torch\nx = 1\ny = torch.zeros(3)\ny.cuda()\n"
+    result = fix_source("t.py", source, Settings(select=("ALL",)))
+    assert result.text == "import torch\nx = 1\ny = torch.zeros(3)\ny = y.cuda()\n"
+    assert [a.code for a in result.applied] == ["DLX020"]
+    assert [e.code for e in result.errors] == ["DLX999"]
+    assert [d.code for d in result.remaining] == ["DLX998"]
+
+
 def test_several_changes_of_one_fix_apply_together(monkeypatch):
     monkeypatch.setattr(engine, "applicable_rules", lambda source, enabled: [_ImportingRule()])
     result = fix_source("t.py", '"""Doc."""\nif True:\n    y = 2\n', Settings(select=("ALL",)))

@@ -184,12 +184,12 @@ def run(document: Document, *, unsafe: bool, max_passes: int) -> tuple[Document,
         if not candidates:
             break
         new, taken = document.apply(candidates)
-        if taken and not new.valid(must_compile):
-            new, taken = _without_broken(document, taken, must_compile, blocked, errors)
         if not taken:
-            if any(_fix_key(d) not in blocked for d in candidates):
-                continue  # the broken ones are blocked now; try the others again
-            break
+            break  # nothing can be applied (in a notebook: no fix maps to the cells)
+        if not new.valid(must_compile):
+            new, taken = _without_broken(document, taken, must_compile, blocked, errors)
+            if not taken:
+                continue  # every fix of this pass was broken and is blocked; retry the rest
         applied.extend(AppliedFix(d.code, d.fix.message) for d in taken)  # type: ignore[union-attr]
         document = new
         if document.key in seen:
@@ -236,7 +236,7 @@ def broken_fix_error(diagnostic: Diagnostic) -> Diagnostic:
         code=INTERNAL_ERROR,
         name="internal-error",
         message=(
-            f"the fix of {diagnostic.code} ({title}) would produce code that does not parse; "
+            f"the fix of {diagnostic.code} ({title}) would produce code that does not parse or compile; "
             "it was not applied (a dlx-lint bug: please report it)"
         ),
         severity=Severity.ERROR,
