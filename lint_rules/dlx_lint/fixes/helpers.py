@@ -39,11 +39,6 @@ def code_of(node: cst.CSTNode) -> str:
     return _EMPTY.code_for_node(node)
 
 
-def parse_expr(text: str) -> cst.BaseExpression:
-    """A libcst expression from source text."""
-    return cst.parse_expression(text)
-
-
 def as_receiver(expr: cst.BaseExpression) -> cst.BaseExpression:
     """`expr`, parenthesised unless it can be the receiver of an attribute as it is
     (``a + b`` -> ``(a + b)``; ``x``, ``f(x)``, ``x[0]`` unchanged)."""
@@ -164,11 +159,6 @@ def bound_before(model: "SemanticModel", path: str, statement: cst.CSTNode) -> b
     return any(head in outer.bindings for outer in scope.lookup_chain()[1:])
 
 
-def dotted(path: str) -> cst.BaseExpression:
-    """An expression for a dotted access path (``self.opt``)."""
-    return cst.parse_expression(path)
-
-
 __all__ = [
     "FixUnavailable",
     "add_keyword",
@@ -176,9 +166,7 @@ __all__ = [
     "bound_before",
     "block_of",
     "code_of",
-    "dotted",
     "method_call",
-    "parse_expr",
     "spell",
     "statement_in_block",
 ]

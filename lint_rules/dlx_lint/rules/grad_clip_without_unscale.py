@@ -10,7 +10,7 @@ import libcst as cst
 
 from ..diagnostics import Applicability, Severity
 from ..fixes.control import may_leave
-from ..fixes.helpers import code_of, statement_in_block
+from ..fixes.helpers import statement_in_block
 from ..fixes.spec import InsertBefore, NodeFix
 from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.flow import PathWalker, block_statements
