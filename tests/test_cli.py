@@ -202,7 +202,13 @@ def test_json_fields(capsys, tmp_path):
     assert item["location"] == {"row": 3, "column": 7}
     assert item["end_location"]["row"] == 3 and item["end_location"]["column"] > 7
     assert item["severity"] in ("error", "warning", "info")
-    assert item["fix"] is None and item["cell"] is None and item["noqa_row"] == 3
+    assert item["cell"] is None and item["noqa_row"] == 3
+    # The fix, with 1-based rows and columns like the diagnostic (ruff's shape).
+    assert item["fix"] == {
+        "applicability": "safe",
+        "message": "Use `torch.isnan(x)`",
+        "edits": [{"content": "torch.isnan(x", "location": {"row": 3, "column": 7}, "end_location": {"row": 3, "column": 23}}],
+    }
     assert item["url"].startswith("https://") and "dlx016" in item["url"]
 
 
@@ -231,7 +237,12 @@ def test_concise_notebook_lines_name_the_cell(capsys, tmp_path):
     }))
     code, stdout, _ = call(capsys, "check", str(path))
     assert code == 1
-    assert stdout.splitlines() == [f"{path}:cell 2:2:7: DLX016 {stdout.split(' DLX016 ', 1)[1].splitlines()[0]}", "Found 1 error."]
+    assert stdout.splitlines() == [
+        f"{path}:cell 2:2:7: DLX016 {stdout.split(' DLX016 ', 1)[1].splitlines()[0]}",
+        "Found 1 error.",
+        "[*] 1 fixable with the `--fix` option.",
+    ]
+    assert " DLX016 [*] " in stdout  # the fix maps into the cell, so the finding is fixable
 
 
 @needs_nan_rule

@@ -41,14 +41,20 @@ def _diagnostic(code, name, fix=None):
 def test_statistics_counts_per_rule(project, capsys):
     code, out, _ = call(capsys, "--statistics")
     assert code == 1
-    assert out.splitlines() == ["2\tDLX016\tnan-equality", "1\tDLX025\ttorch-load-without-weights-only", "Found 3 errors."]
+    # DLX016's fix (torch.isnan on a known tensor) is safe; DLX025's (weights_only=True) is unsafe.
+    assert out.splitlines() == [
+        "2\tDLX016\t[*] nan-equality",
+        "1\tDLX025\t    torch-load-without-weights-only",
+        "Found 3 errors.",
+        "[*] 2 fixable with the `--fix` option.",
+    ]
     code, out, _ = call(capsys, "--statistics", "--output-format", "json")
     assert json.loads(out) == [
-        {"code": "DLX016", "name": "nan-equality", "count": 2, "fixable_count": 0, "fixable": False},
+        {"code": "DLX016", "name": "nan-equality", "count": 2, "fixable_count": 2, "fixable": True},
         {"code": "DLX025", "name": "torch-load-without-weights-only", "count": 1, "fixable_count": 0, "fixable": False},
     ]
     code, out, _ = call(capsys, "--statistics", "--exit-zero", "--quiet")
-    assert code == 0 and out.splitlines()[-1] == "1\tDLX025\ttorch-load-without-weights-only"
+    assert code == 0 and out.splitlines()[-1] == "1\tDLX025\t    torch-load-without-weights-only"
 
 
 def test_statistics_counts_fixable_findings():

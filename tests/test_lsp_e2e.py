@@ -152,20 +152,32 @@ async def test_disable_for_line_extends_existing_noqa(client: LanguageClient, tm
     assert apply_edits(text, edits_for(disable.edit, uri), client.encoding) == "import torch\nstate = torch.load(p)  # noqa: DLX001, DLX025\n"
 
 
+PLAIN_LIST = "from torch import nn\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.layers = [nn.Linear(2, 2)]\n"  # DLX018 (no fix) on line 6
+
+
 async def test_rule_without_fix_offers_only_disable_and_no_fix_all(client: LanguageClient, tmp_path):
     uri = _uri(tmp_path, "nofix.py")
+    open_document(client, uri, PLAIN_LIST)
+    publication = await wait_for_version(client, uri, 1)
+    assert [(d.code, d.range.start.line) for d in publication.diagnostics] == [("DLX018", 5)]
+    assert not any(d.data.get("fix") for d in publication.diagnostics)
+    titles = [a.title for a in await _actions(client, uri, 5)]
+    assert titles == ["Disable DLX018 for this line"]
+    assert await _actions(client, uri, 5, only=["source.fixAll"]) == []
+
+
+async def test_unsafe_fix_is_offered_but_not_preferred_nor_in_fix_all(client: LanguageClient, tmp_path):
+    uri = _uri(tmp_path, "unsafe.py")
     open_document(client, uri, TORCH_LOAD)
     publication = await wait_for_version(client, uri, 1)
-    has_fix = any(d.data.get("fix") for d in publication.diagnostics)
+    [diagnostic] = publication.diagnostics
+    assert diagnostic.data["fix"]["applicability"] == "unsafe"
     actions = await _actions(client, uri, 1)
-    titles = [a.title for a in actions]
-    assert "Disable DLX025 for this line" in titles
-    fix_all = await _actions(client, uri, 1, only=["source.fixAll"])
-    if not has_fix:
-        assert titles == ["Disable DLX025 for this line"]
-        assert fix_all == []
-    else:  # once DLX025 gets a fix on the `fixes` branch
-        assert [a.kind for a in fix_all] == ["source.fixAll.dlx-lint"]
+    [quick_fix] = [a for a in actions if a.title.startswith("DLX025:")]
+    assert not quick_fix.is_preferred and "unsafe" in quick_fix.title.lower()
+    fixed = apply_edits(TORCH_LOAD, edits_for(quick_fix.edit, uri), client.encoding)
+    assert fixed == "import torch\nstate = torch.load(p, weights_only=True)\n"
+    assert await _actions(client, uri, 1, only=["source.fixAll"]) == []  # fix-all applies safe fixes only
 
 
 async def test_fix_all_applies_every_safe_fix_once_fixes_exist(client: LanguageClient, tmp_path):

@@ -140,9 +140,10 @@ def test_sarif_results_regions_columns_and_paths(workspace):
     (nb_result, nb_location), = by_uri["nb.ipynb"]
     assert "region" not in nb_location  # rows count within a cell, not within the JSON file
     assert nb_result["properties"] == {"cell": 2} and nb_result["message"]["text"].startswith("cell 2: ")
+    # The linted DLX016 finding and the hand-made one both carry the `torch.isnan` fix.
     fixed = [r for r in results if "fixes" in r]
-    assert len(fixed) == 1
-    replacement = fixed[0]["fixes"][0]["artifactChanges"][0]["replacements"][0]
+    assert len(fixed) == 2 and all(r["ruleId"] == "DLX016" for r in fixed)
+    replacement = fixed[1]["fixes"][0]["artifactChanges"][0]["replacements"][0]  # the hand-made one
     assert replacement == {"deletedRegion": {"startLine": 3, "startColumn": 7, "endLine": 3, "endColumn": 24}, "insertedContent": {"text": "torch.isnan(x)"}}
     internal = [r for r in results if r["ruleId"] == "DLX999"]
     assert rules[internal[0]["ruleIndex"]]["id"] == "DLX999"
@@ -302,7 +303,8 @@ def test_full_uses_the_text_read_from_stdin(capsys, monkeypatch, tmp_path):
     code = cli.main(["check", "-", "--stdin-filename", "piped.py", "--output-format", "full", "--select", "DLX016"])
     out = capsys.readouterr().out
     assert code == 1
-    assert '3 | print(x == float("nan"))' in out and out.rstrip().endswith("Found 1 error.")
+    assert '3 | print(x == float("nan"))' in out
+    assert out.rstrip().endswith("Found 1 error.\n[*] 1 fixable with the `--fix` option.")
 
 
 # --- --output-file ------------------------------------------------------------------------------

@@ -79,3 +79,81 @@ def test_bad_example_fires_exactly_where_marked(rule, snippet):
 def test_good_example_is_silent(rule, snippet):
     found = lint_source("example.py", snippet, example_settings(rule), raise_errors=True)
     assert found == []
+
+
+# ------------------------------------------------------------------------------------ fixes
+
+from dlx_lint.diagnostics import Applicability  # noqa: E402
+from dlx_lint.fixer import fix_source, parses  # noqa: E402
+from dlx_lint.fixes.apply import apply_edits  # noqa: E402
+from dlx_lint.rule import FixAvailability  # noqa: E402
+
+FIXABLE = [r for r in CHECKED if r.fix_availability is not FixAvailability.NEVER]
+
+
+def _own(rule, snippet):
+    return lint_source("example.py", snippet, Settings(select=(rule.code,)), raise_errors=True)
+
+
+@pytest.mark.parametrize("rule", CHECKED, ids=[r.code for r in CHECKED])
+def test_declared_fix_availability_matches_the_bad_examples(rule):
+    findings = [d for snippet in rule.bad_examples for d in _own(rule, textwrap.dedent(snippet))]
+    with_fix = [d for d in findings if d.fix is not None]
+    if rule.fix_availability is FixAvailability.NEVER:
+        assert not with_fix, "declared NEVER but a bad example has a fix"
+        assert not rule.fixed_examples
+    elif rule.fix_availability is FixAvailability.ALWAYS:
+        assert len(with_fix) == len(findings), "declared ALWAYS but a bad example finding has no fix"
+    else:
+        assert with_fix, "declared SOMETIMES but no bad example has a fix"
+    for d in with_fix:
+        assert d.fix.message.strip(), "a fix needs a title"
+        expected = rule.fix_applicability or Applicability.SAFE
+        # A rule may override its default per occurrence, but only in the direction it documents.
+        if d.fix.applicability is not expected:
+            assert rule.fix_safety.strip(), f"{rule.code} varies its applicability without a Fix safety section"
+
+
+@pytest.mark.parametrize("rule", CHECKED, ids=[r.code for r in CHECKED])
+def test_unsafe_fixes_are_explained(rule):
+    unsafe = rule.fix_applicability in (Applicability.UNSAFE, Applicability.DISPLAY_ONLY)
+    if unsafe:
+        assert rule.fix_safety.strip(), f"{rule.code} has an unsafe fix but no Fix safety section"
+        assert "## Fix safety" in render_markdown(rule)
+
+
+@pytest.mark.parametrize("rule", FIXABLE, ids=[r.code for r in FIXABLE])
+def test_every_bad_example_declares_its_fixed_text(rule):
+    assert len(rule.fixed_examples) == len(rule.bad_examples), "one fixed example per bad example"
+
+
+def _fixed_params():
+    params = []
+    for rule in FIXABLE:
+        for index, (bad, fixed) in enumerate(zip(rule.bad_examples, rule.fixed_examples)):
+            params.append(pytest.param(rule, textwrap.dedent(bad), textwrap.dedent(fixed), id=f"{rule.code}-fixed-{index}"))
+    return params
+
+
+@pytest.mark.parametrize("rule,bad,fixed", _fixed_params())
+def test_fix_produces_the_declared_text(rule, bad, fixed):
+    settings = Settings(select=(rule.code,))
+    result = fix_source("example.py", bad, settings, unsafe=True)
+    assert not result.errors
+    assert result.text == fixed
+    assert parses(result.text)
+    before = _own(rule, bad)
+    after = _own(rule, result.text)
+    # What had a fix is gone; what had none (or a display-only one) is still reported.
+    assert len(after) == len([d for d in before if d.fix is None or d.fix.applicability is Applicability.DISPLAY_ONLY])
+    # Idempotent: fixing the fixed text changes nothing.
+    again = fix_source("example.py", result.text, settings, unsafe=True)
+    assert again.text == result.text and not again.applied
+
+
+@pytest.mark.parametrize("rule,bad,fixed", _fixed_params())
+def test_every_offered_fix_parses_when_applied_alone(rule, bad, fixed):
+    # Display-only fixes are never applied by --fix; an editor user may still apply one.
+    for d in _own(rule, bad):
+        if d.fix is not None:
+            assert parses(apply_edits(bad, d.fix.edits)), d.fix

@@ -3,6 +3,7 @@
 Public API (stable):
     lint_source(path, source, settings=None) -> list[Diagnostic]
     lint_bytes(path, data, settings=None) -> list[Diagnostic]
+    fix_source(path, text, settings=None, *, unsafe=False) -> FixResult
     Settings, Diagnostic, Severity, Fix, Edit, Applicability
     all_rules(), find_rule(code_or_name)
 
@@ -26,6 +27,7 @@ _EXPORTS = {
     "Settings": "settings",
     "all_rules": "registry",
     "find_rule": "registry",
+    "fix_source": "fixer",
     "lint_bytes": "engine",
     "lint_source": "engine",
 }
@@ -35,6 +37,7 @@ __all__ = sorted([*_EXPORTS, "__version__"])
 if TYPE_CHECKING:
     from .diagnostics import Applicability, Diagnostic, Edit, Fix, Severity
     from .engine import lint_bytes, lint_source
+    from .fixer import fix_source
     from .registry import all_rules, find_rule
     from .settings import Settings
 

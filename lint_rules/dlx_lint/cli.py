@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     settings = check.add_argument_group("settings")
     settings.add_argument("--config", metavar="PATH", help="use this pyproject.toml for every file instead of searching for one")
     settings.add_argument("--target-torch-version", type=_torch_version, metavar="X.Y", help="oldest PyTorch release the code must run on, e.g. 2.4")
+    fixes = check.add_argument_group("fixes")
+    fixes.add_argument("--fix", action="store_true", help="apply safe fixes (and unsafe ones with --unsafe-fixes); exit 0 only when nothing remains")
+    fixes.add_argument("--unsafe-fixes", action="store_true", help="also apply (and count as fixable) fixes that may change behaviour")
+    fixes.add_argument("--diff", action="store_true", help="print a unified diff of what --fix would change and write nothing; exit 1 if there is something to fix")
+    fixes.add_argument("--show-fixes", action="store_true", help="with --fix or --diff, list the fixes per file and rule")
     output = check.add_argument_group("output")
     output.add_argument(
         "--output-format", choices=_format_names(), default="concise", metavar="FORMAT",
@@ -206,6 +211,10 @@ def _run_check(args: argparse.Namespace) -> int:
         resolver = SettingsResolver(overrides=overrides, config_path=args.config)
         if args.show_settings:
             return _show_settings(args, resolver)
+        if args.fix or args.diff:
+            from .fix_command import run_fix
+
+            return run_fix(args, resolver, use_stdin)
         sources: dict[str, str] = {}
         if use_stdin:
             diagnostics = _check_stdin(args.stdin_filename, resolver, sources)
@@ -221,7 +230,7 @@ def _run_check(args: argparse.Namespace) -> int:
         return _add_noqa(diagnostics)
     _print_report(
         diagnostics, args.output_format, quiet=args.quiet, output_file=args.output_file, sources=sources,
-        statistics=args.statistics,
+        statistics=args.statistics, unsafe_fixes=args.unsafe_fixes,
     )
     if diagnostics and not args.exit_zero:
         return EXIT_FINDINGS
@@ -279,7 +288,7 @@ def _add_noqa(diagnostics: list) -> int:
 
 def _print_report(
     diagnostics: list, format_name: str, *, quiet: bool, output_file: str | None = None, sources: dict | None = None,
-    statistics: bool = False,
+    statistics: bool = False, unsafe_fixes: bool = False,
 ) -> None:
     """Render the report (or the statistics) and write it to standard output or `output_file`.
 
@@ -301,6 +310,11 @@ def _print_report(
         text = renderer.render(diagnostics)
     if renderer.SUMMARY and not quiet:
         text += summary_line(len(diagnostics)) + "\n"
+        from .fix_command import fixable_hint
+
+        hint = fixable_hint(diagnostics, unsafe=unsafe_fixes)
+        if hint:
+            text += hint + "\n"
     _emit(text, output_file)
 
 

@@ -15,6 +15,8 @@ Keys of ``[tool.dlx-lint]``::
     extend-exclude = ["legacy/*"]
     target-torch-version = "2.4"      # oldest PyTorch release the code must run on
     cache-dir = ".cache/dlx-lint"     # relative to this file's directory
+    extend-safe-fixes = ["DLX025"]    # apply these rules' unsafe fixes with plain --fix
+    extend-unsafe-fixes = ["DLX020"]  # apply these rules' safe fixes only with --unsafe-fixes
     [tool.dlx-lint.per-file-ignores]
     "tests/*" = ["DLX025"]
     [tool.dlx-lint.severity]
@@ -41,7 +43,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 PYPROJECT = "pyproject.toml"
 TABLE = "dlx-lint"
 
-_LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude")
+_LIST_KEYS = ("select", "extend-select", "ignore", "exclude", "extend-exclude", "extend-safe-fixes", "extend-unsafe-fixes")
 _TABLE_KEYS = ("per-file-ignores", "severity")
 _KNOWN_KEYS = _LIST_KEYS + _TABLE_KEYS + ("target-torch-version", "cache-dir")
 _TORCH_VERSION = re.compile(r"^\s*(\d+)\.(\d+)(?:\.\d+)?\s*$")
@@ -65,6 +67,8 @@ class FileConfig:
         severity: ``(selector, severity)`` pairs in file order.
         cache_dir: the ``cache-dir`` key made absolute (relative to the file's directory), or
             None.
+        extend_safe_fixes, extend_unsafe_fixes: selectors of rules whose fixes change
+            applicability (unsafe -> safe, safe -> unsafe).
     """
 
     path: str
@@ -77,6 +81,8 @@ class FileConfig:
     target_torch_version: tuple[int, int] | None = None
     severity: tuple[tuple[str, Severity], ...] = ()
     cache_dir: str | None = None
+    extend_safe_fixes: tuple[str, ...] = ()
+    extend_unsafe_fixes: tuple[str, ...] = ()
 
     @property
     def root(self) -> str:
@@ -203,6 +209,8 @@ def _check_table(path: str, table: dict[str, Any]) -> FileConfig:
         per_file_ignores=per_file,
         target_torch_version=version,
         severity=severity,
+        extend_safe_fixes=lists.get("extend-safe-fixes", ()),
+        extend_unsafe_fixes=lists.get("extend-unsafe-fixes", ()),
     )
     _check_selectors(where, config)
     return config
@@ -245,6 +253,8 @@ def _check_selectors(where: str, config: FileConfig) -> None:
         ("extend-select", config.extend_select),
         ("ignore", config.ignore),
         ("severity", tuple(selector for selector, _ in config.severity)),
+        ("extend-safe-fixes", config.extend_safe_fixes),
+        ("extend-unsafe-fixes", config.extend_unsafe_fixes),
     ]
     groups += [(f"per-file-ignores.{pattern!r}", selectors) for pattern, selectors in config.per_file_ignores]
     for key, selectors in groups:
@@ -288,6 +298,8 @@ def build_settings(config: FileConfig | None, overrides: Overrides = Overrides()
         target_torch_version=overrides.target_torch_version or base.target_torch_version,
         severity_overrides=base.severity,
         project_root=base.root if config is not None else None,
+        extend_safe_fixes=base.extend_safe_fixes,
+        extend_unsafe_fixes=base.extend_unsafe_fixes,
     )
 
 

@@ -64,7 +64,13 @@ class Edit:
 
 @dataclass(frozen=True, slots=True)
 class Fix:
-    """A set of non-overlapping edits that together repair one diagnostic."""
+    """A set of non-overlapping edits that together repair one diagnostic.
+
+    Edits are sorted by position and apply to the text the diagnostic was computed on, all
+    together or not at all (`dlx_lint.fixes.apply.apply_edits`). For a notebook they are
+    relative to the diagnostic's cell; row ``len(cell lines) + 1``, column 1, is the end of the
+    cell. `message` is the fix's title ("Pass `training=self.training`").
+    """
 
     applicability: Applicability
     message: str

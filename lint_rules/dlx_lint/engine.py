@@ -2,8 +2,9 @@
 
 Pipeline: prefilter (rules whose `requires` text is absent are skipped; a file no enabled
 rule applies to is not parsed) -> libcst parse -> semantic model -> every enabled rule ->
-positions of the reported nodes -> ``# noqa`` suppression -> sort. The CLI, the language
-server and the tests all call `lint_source` (or `lint_bytes` for raw file contents).
+positions of the reported nodes -> ``# noqa`` suppression -> fixes rendered as text edits ->
+sort. The CLI, the language server and the tests all call `lint_source` (or `lint_bytes` for
+raw file contents); `dlx_lint.fixer` applies the fixes.
 """
 
 from __future__ import annotations
@@ -16,11 +17,16 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from .diagnostics import Diagnostic, Severity, rule_url
-from .positions import compute_spans
+from .diagnostics import Applicability, Diagnostic, Fix, Severity, rule_url
+from .positions import compute_positions
 from .registry import all_rules, rules_by_code
 from .rule import Finding, Rule
 from .semantic.model import SemanticModel
+from .fixes.apply import LineIndex, modified_rows
+from .fixes.build import nodes_needed
+from .fixes.build import plan as plan_fix
+from .fixes.build import render as render_fix
+from .fixes.spec import FixUnavailable
 from .settings import Settings
 from .suppression import find_unused, is_suppressed, noqa_rows, parse_noqa
 
@@ -149,12 +155,20 @@ def check_model(model: SemanticModel, rules: list[Rule], settings: Settings, *, 
     track_noqa = UNUSED_NOQA in enabled
     if not found and not track_noqa:
         return errors
-    spans = compute_spans(model.module, [finding.node for _, finding in found]) if found else {}
+    plans = _plan_fixes(model, found, raise_errors)
+    span_nodes = [finding.node for _, finding in found]
+    range_nodes = []
+    for _, ops in plans.values():
+        more_spans, more_ranges = nodes_needed(ops)
+        span_nodes += more_spans
+        range_nodes += more_ranges
+    spans, ranges = compute_positions(model.module, span_nodes, range_nodes) if span_nodes else ({}, {})
     noqa = parse_noqa(model.source)
     comment_rows = noqa_rows(model.source) if found else {}
     used: dict[int, set[str]] = {}  # directive row -> codes it suppressed (for DLX901)
+    index = LineIndex(model.source) if plans else None
     diagnostics: list[Diagnostic] = []
-    for rule, finding in found:
+    for number, (rule, finding) in enumerate(found):
         span = spans.get(finding.node)
         if span is None:
             continue
@@ -163,6 +177,9 @@ def check_model(model: SemanticModel, rules: list[Rule], settings: Settings, *, 
         if is_suppressed(noqa.get(noqa_row), rule.code, rule.name):
             used.setdefault(noqa_row, set()).add(rule.code)
             continue
+        fix = None
+        if number in plans:
+            fix = _render_fix(model, index, rule, plans[number], spans, ranges, noqa, settings, raise_errors)
         severity = settings.severity_of(rule.code, rule.severity_for(model, finding))
         diagnostics.append(Diagnostic(
             code=rule.code,
@@ -175,6 +192,7 @@ def check_model(model: SemanticModel, rules: list[Rule], settings: Settings, *, 
             end_row=end_row,
             end_column=end_column + 1,
             noqa_row=noqa_row,
+            fix=fix,
             url=rule_url(rule.code, rule.name),
         ))
     diagnostics.extend(errors)
@@ -209,6 +227,47 @@ def unused_noqa_diagnostics(path: str, source: str, noqa: dict, used: dict[int, 
             url=rule_url(rule.code, rule.name),
         ))
     return result
+
+
+def _plan_fixes(model: SemanticModel, found: list[tuple[Rule, Finding]], raise_errors: bool) -> dict[int, tuple]:
+    """Finding index -> (the rule's `NodeFix`, its planned operations), for findings whose fix
+    can be planned. A fix that fails to build is dropped; the finding stays."""
+    plans: dict[int, tuple] = {}
+    for number, (rule, finding) in enumerate(found):
+        if finding.fix is None:
+            continue
+        try:
+            spec = finding.fix() if callable(finding.fix) else finding.fix
+            if spec is None:
+                continue
+            plans[number] = (spec, plan_fix(model.module, model.parent, spec))
+        except FixUnavailable:
+            continue
+        except Exception:  # a broken fix must not take the diagnostic down
+            if raise_errors:
+                raise
+    return plans
+
+
+def _render_fix(model, index, rule, planned, spans, ranges, noqa, settings, raise_errors) -> Fix | None:
+    """The text fix of one finding, or None when it cannot be rendered or would change a line
+    whose ``# noqa`` suppresses this rule (a suppressed line is never rewritten)."""
+    spec, ops = planned
+    try:
+        edits = render_fix(model.module, index, ops, spans, ranges)
+    except FixUnavailable:
+        return None
+    except Exception:
+        if raise_errors:
+            raise
+        return None
+    for edit in edits:
+        for touched in modified_rows(index, edit):
+            if is_suppressed(noqa.get(touched), rule.code, rule.name):
+                return None
+    applicability = spec.applicability or rule.fix_applicability or Applicability.SAFE
+    applicability = settings.fix_applicability(rule.code, applicability)
+    return Fix(applicability=applicability, message=spec.title, edits=edits)
 
 
 def syntax_error_diagnostic(path: str, error: cst.ParserSyntaxError, settings: Settings) -> Diagnostic:

@@ -45,10 +45,13 @@ class CodeCell:
     Attributes:
         index: 0-based index among all cells of the notebook.
         lines: the cell's lines with IPython syntax blanked (no line-break characters).
+        original: the cell's real lines (same count), when known; a fix may not touch a line
+            where the two differ.
     """
 
     index: int
     lines: tuple[str, ...]
+    original: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -120,7 +123,11 @@ def code_cell(index: int, source: str) -> CodeCell | None:
         The cell, or None for an empty cell or one that starts with a cell magic (``%%time``).
     """
     lines = _cell_lines(source)
-    return CodeCell(index, lines) if lines else None
+    if not lines:
+        return None
+    # The real lines let a fix refuse to touch a line whose IPython syntax was blanked.
+    original = tuple(_LINE_BREAK.split(source))[: len(lines)]
+    return CodeCell(index, lines, original if "\r" not in source else ())
 
 
 def _is_python(metadata: Any) -> bool:
@@ -319,17 +326,32 @@ def _to_cell(diagnostic: Diagnostic, row_map: list[tuple[CodeCell, int]]) -> Dia
 
 
 def _fix_to_cell(fix, cell: CodeCell, row_map: list[tuple[CodeCell, int]]):
-    """The fix with rows relative to `cell`, or None if an edit leaves the cell."""
+    """The fix with rows relative to `cell`, or None if an edit leaves the cell or touches a
+    line whose IPython syntax was blanked. A position just past the cell's last line (an
+    insertion after its last statement) becomes row ``len(lines) + 1``, column 1."""
     edits = []
     for edit in fix.edits:
-        if not (1 <= edit.row <= len(row_map) and 1 <= edit.end_row <= len(row_map)):
+        start = _cell_position(edit.row, edit.column, cell, row_map)
+        end = _cell_position(edit.end_row, edit.end_column, cell, row_map)
+        if start is None or end is None:
             return None
-        start_cell, start_row = row_map[edit.row - 1]
-        end_cell, end_row = row_map[edit.end_row - 1]
-        if start_cell is not cell or end_cell is not cell:
+        touched = range(start[0], end[0] + (0 if end[1] == 1 and end[0] > start[0] else 1))
+        if start == end and edit.content.endswith(("\n", "\r")) and start[1] == 1:
+            touched = range(0)
+        if any(not cell.original or cell.lines[r - 1] != cell.original[r - 1] for r in touched if r <= len(cell.lines)):
             return None
-        edits.append(dataclasses.replace(edit, row=start_row, end_row=end_row))
+        edits.append(dataclasses.replace(edit, row=start[0], column=start[1], end_row=end[0], end_column=end[1]))
     return dataclasses.replace(fix, edits=tuple(edits))
+
+
+def _cell_position(row: int, column: int, cell: CodeCell, row_map: list[tuple[CodeCell, int]]) -> tuple[int, int] | None:
+    if 1 <= row <= len(row_map) and row_map[row - 1][0] is cell:
+        return row_map[row - 1][1], column
+    if column == 1 and 2 <= row <= len(row_map) + 1:
+        previous, previous_row = row_map[row - 2]
+        if previous is cell and previous_row == len(cell.lines):
+            return len(cell.lines) + 1, 1
+    return None
 
 
 def _needs_parse(source: str, enabled: frozenset[str]) -> bool:

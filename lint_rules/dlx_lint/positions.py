@@ -5,12 +5,19 @@ manager; on the 1-in-10 corpus sample it costs about 0.7x the parse itself. A di
 the positions of a handful of nodes, so this module runs libcst's code generator once with a
 state that records only the nodes asked for (plus the child nodes libcst hoists their
 positions from). The result matches `PositionProvider` (syntactic ranges, whitespace excluded).
+
+Fixes need a second kind of position, the *code range* of a node: everything its code
+generator emits (parentheses, owned whitespace and comments, a statement's leading lines and
+trailing newline), plus the indentation in force when it starts. Rendering the node again with
+that indentation reproduces exactly the source text of the range, which is what lets a fix
+replace a node by new code without disturbing anything around it (`compute_positions`).
 """
 
 from __future__ import annotations
 
 import re
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Iterable, Optional
 
 import libcst as cst
@@ -50,16 +57,38 @@ class _Recorder:
         state.spans[self.node] = (start[0], start[1], end[0], end[1])
 
 
+@dataclass(frozen=True)
+class CodeRange:
+    """Everything a node's code generator emits, and the indentation it starts under.
+
+    Attributes:
+        start_row, start_col, end_row, end_col: rows 1-based, columns 0-based code points, end
+            exclusive. At the end of a file without a final newline, the range of the last
+            statement ends one row past the text (libcst's code generator emits that newline
+            before the module removes it).
+        indent: the indentation tokens in force (one per enclosing block) when the node starts.
+    """
+
+    start_row: int
+    start_col: int
+    end_row: int
+    end_col: int
+    indent: tuple[str, ...]
+
+
 class _TrackingState(CodegenState):
     """A code-generation state that tracks line/column and records only wanted nodes."""
 
-    def __init__(self, module: cst.Module, wanted: set) -> None:
+    def __init__(self, module: cst.Module, wanted: set, ranged: set | None = None) -> None:
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
         self.line = 1
         self.column = 0
         self.wanted = wanted
         self.spans: dict = {}
         self.inclusive_starts: dict = {}
+        self.ranged = ranged or set()
+        self.range_starts: dict = {}
+        self.ranges: dict = {}
 
     def add_indent_tokens(self) -> None:
         for token in self.indent_tokens:
@@ -77,11 +106,16 @@ class _TrackingState(CodegenState):
     def before_codegen(self, node) -> None:
         if node in self.wanted:
             self.inclusive_starts[node] = (self.line, self.column)
+        if node in self.ranged:
+            self.range_starts[node] = (self.line, self.column, tuple(self.indent_tokens))
 
     def after_codegen(self, node) -> None:
         if node in self.wanted and node not in self.spans:
             start = self.inclusive_starts.get(node, (self.line, self.column))
             self.spans[node] = (start[0], start[1], self.line, self.column)
+        if node in self.ranged and node not in self.ranges:
+            row, col, indent = self.range_starts[node]
+            self.ranges[node] = CodeRange(row, col, self.line, self.column, indent)
 
     def record_syntactic_position(
         self,
@@ -120,3 +154,27 @@ def compute_spans(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cst.
     state = _TrackingState(module, wanted)
     module._codegen(state)
     return {node: span for node, span in state.spans.items() if node in asked}
+
+
+def compute_positions(
+    module: cst.Module, span_nodes: Iterable[cst.CSTNode], range_nodes: Iterable[cst.CSTNode]
+) -> tuple[dict[cst.CSTNode, Span], dict[cst.CSTNode, CodeRange]]:
+    """Syntactic spans of `span_nodes` and code ranges of `range_nodes`, in one pass.
+
+    Args:
+        module: the parsed module the nodes belong to.
+        span_nodes: nodes whose syntactic span is wanted (as `compute_spans`).
+        range_nodes: nodes whose `CodeRange` is wanted (for fixes).
+
+    Returns:
+        (spans, ranges); nodes not found in the module are absent from both.
+    """
+    wanted = set(span_nodes)
+    ranged = set(range_nodes)
+    if not wanted and not ranged:
+        return {}, {}
+    asked = set(wanted)
+    state = _TrackingState(module, wanted, ranged)
+    module._codegen(state)
+    spans = {node: span for node, span in state.spans.items() if node in asked}
+    return spans, state.ranges

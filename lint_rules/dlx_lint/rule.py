@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Iterator
+from typing import TYPE_CHECKING, Callable, ClassVar, Iterator
 
 import libcst as cst
 
 from .diagnostics import Applicability, Severity
 
 if TYPE_CHECKING:
+    from .fixes.spec import NodeFix
     from .semantic.model import SemanticModel
 
 
@@ -30,17 +31,23 @@ class FixAvailability(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """What a rule reports: the node the diagnostic is attached to and the message.
+    """What a rule reports: the node the diagnostic is attached to, the message, and
+    optionally a fix.
 
     Attributes:
         node: the libcst node whose start is the reported position (the catalog's
             "Diagnostic location" table says which node for each rule).
         message: the diagnostic message for this occurrence.
-        code: set only by rules that emit more than one code (the syntax-error pseudo rule).
+        fix: the fix for this occurrence (changes to libcst nodes; see
+            `dlx_lint.fixes.spec`), or a callable returning one (or None), or None. Prefer
+            the callable (``functools.partial(_fix, model, node)``): it is only called for a
+            finding that is reported, and an error while building the fix drops the fix,
+            never the finding.
     """
 
     node: cst.CSTNode
     message: str
+    fix: "NodeFix | Callable[[], NodeFix | None] | None" = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +78,32 @@ class Rule:
         fix_availability, fix_applicability: the fix the rule offers (see issue on fixes).
         no_torch_proof: why the rule's claim cannot be demonstrated on a CPU within a second
             (tests/test_torch_proofs.py demonstrates every other rule on real torch).
+        fixed_examples: for a rule with a fix, one text per bad example: that example after
+            ``dlx-lint check --fix --unsafe-fixes --select CODE`` (the example itself when no
+            fix applies to it, e.g. a display-only one). The contract test checks them.
+        fix_availability: whether findings carry a fix never, sometimes or always (the
+            contract test checks it against the bad examples).
+        fix_applicability: the default applicability of the rule's fixes (a `NodeFix` may
+            override it per occurrence); ``None`` means safe.
+
+    Adding a fix to a rule is local to its module:
+
+    1. In `check`, build a `dlx_lint.fixes.spec.NodeFix` (a title plus changes such as
+       ``Replace(node, new)``, ``InsertBefore(statement, ("m.eval()",))``,
+       ``AddImport("import math")``) in a function of the module, and pass it as
+       ``Finding(node, message, fix=functools.partial(_fix, model, node))``. New
+       code may be libcst nodes or source text; `dlx_lint.fixes.helpers` spells a qualified
+       name with the file's own imports (`spell`), parenthesises a receiver
+       (`as_receiver`), appends a keyword argument (`add_keyword`) and finds the statement
+       to insert next to (`statement_in_block`). Raise `FixUnavailable` (or return no fix)
+       when the fix is not certain to keep the code valid and meaningful.
+    2. Set `fix_availability`, `fix_applicability` (safe / unsafe / display-only) and, when
+       any fix is unsafe, a `fix_safety` section saying what could change.
+    3. Add `fixed_examples` (one per bad example).
+
+    The engine renders the changes, drops a fix whose changes would touch a line carrying a
+    ``# noqa`` for the rule, and the fixer drops (and reports) any fix whose result does not
+    parse.
     """
 
     code: ClassVar[str]
@@ -88,6 +121,7 @@ class Rule:
     references: ClassVar[tuple[Reference, ...]] = ()
     bad_examples: ClassVar[tuple[str, ...]] = ()
     good_examples: ClassVar[tuple[str, ...]] = ()
+    fixed_examples: ClassVar[tuple[str, ...]] = ()
     fix_availability: ClassVar[FixAvailability] = FixAvailability.NEVER
     fix_applicability: ClassVar[Applicability | None] = None
     no_torch_proof: ClassVar[str] = ""

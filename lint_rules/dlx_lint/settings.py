@@ -7,7 +7,7 @@ import functools
 import os
 from dataclasses import dataclass, field
 
-from .diagnostics import Severity
+from .diagnostics import Applicability, Severity
 from .registry import default_codes, resolve_selector, resolve_selectors
 
 
@@ -31,6 +31,9 @@ class Settings:
             minor)``; ``None`` when unset (rules-catalog.md, clause 18).
         severity_overrides: ``(selector, severity)`` pairs applied in order.
         project_root: directory of the `pyproject.toml` the settings came from, if any.
+        extend_safe_fixes: selectors of rules whose unsafe fixes are treated as safe.
+        extend_unsafe_fixes: selectors of rules whose safe fixes are treated as unsafe (wins
+            over `extend_safe_fixes` for a rule named in both). Display-only fixes stay so.
     """
 
     select: tuple[str, ...] | None = None
@@ -41,6 +44,8 @@ class Settings:
     target_torch_version: tuple[int, int] | None = None
     severity_overrides: tuple[tuple[str, Severity], ...] = ()
     project_root: str | None = None
+    extend_safe_fixes: tuple[str, ...] = ()
+    extend_unsafe_fixes: tuple[str, ...] = ()
     _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def validate(self) -> None:
@@ -56,6 +61,8 @@ class Settings:
             resolve_selectors(selectors)
         for selector, _ in self.severity_overrides:
             resolve_selector(selector)
+        resolve_selectors(self.extend_safe_fixes)
+        resolve_selectors(self.extend_unsafe_fixes)
 
     def base_codes(self) -> frozenset[str]:
         """Enabled codes before per-file ignores."""
@@ -79,6 +86,22 @@ class Settings:
             if any(fnmatch.fnmatchcase(c, pattern) for c in candidates):
                 ignored |= resolve_selectors(selectors)
         return codes - ignored
+
+    def fix_applicability(self, code: str, applicability: Applicability) -> Applicability:
+        """The applicability of a fix of rule `code` after `extend-safe-fixes` and
+        `extend-unsafe-fixes`."""
+        if not self.extend_safe_fixes and not self.extend_unsafe_fixes:
+            return applicability
+        cached = self._cache.get("fix-lists")
+        if cached is None:
+            cached = (resolve_selectors(self.extend_safe_fixes), resolve_selectors(self.extend_unsafe_fixes))
+            self._cache["fix-lists"] = cached
+        safe, unsafe = cached
+        if applicability is Applicability.SAFE and code in unsafe:
+            return Applicability.UNSAFE
+        if applicability is Applicability.UNSAFE and code in safe and code not in unsafe:
+            return Applicability.SAFE
+        return applicability
 
     def severity_of(self, code: str, default: Severity) -> Severity:
         """The user's severity for a code, else `default`."""

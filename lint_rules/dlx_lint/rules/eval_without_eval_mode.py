@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
-from ..diagnostics import Severity
-from ..rule import Finding, Reference, Rule
-from ..semantic.evaluation import first_unmoded_forward
+import libcst as cst
+
+from ..diagnostics import Applicability, Severity
+from ..fixes.helpers import bound_before, statement_in_block
+from ..fixes.spec import InsertAfter, InsertBefore, NodeFix
+from ..rule import FixAvailability, Finding, Reference, Rule
+from ..semantic.evaluation import unmoded_forwards
+from ..semantic.training import loop_trains
 
 
 class EvalWithoutEvalMode(Rule):
@@ -40,6 +46,15 @@ def validate(model, val_loader):
         for x, y in val_loader:
             pred = model(x).argmax(1)
 """
+    fix_safety = """
+The fix inserts `model.eval()` before the evaluation: before the statement of the evaluation
+function that first calls the model, or before the validation loop. When that loop sits inside
+a training loop, it also inserts `model.train()` after it, so training resumes in training mode
+(see DLX009). It is unsafe: evaluation results change (dropout off, batch norm on its running
+statistics), which is the point, and code that deliberately evaluated in training mode (e.g.
+Monte-Carlo dropout) would change meaning. A caller that relied on the function leaving the
+model in training mode would now find it in eval mode.
+"""
     limitations = """
 A model whose class is defined in the same file and builds no Dropout or BatchNorm layer (and
 no functional dropout) behaves the same in both modes, so it is not reported. A callee's mode
@@ -63,7 +78,48 @@ def validate(model: nn.Module, val_loader):
     with torch.no_grad():
         return [model(x) for x in val_loader]  # expect: DLX008
 """,
+        """
+import torch
+
+def fit(model: torch.nn.Module, loader, val_loader, optimizer, epochs):
+    for epoch in range(epochs):
+        for x, y in loader:
+            optimizer.zero_grad()
+            model(x).sum().backward()
+            optimizer.step()
+        with torch.no_grad():
+            for x, y in val_loader:
+                print(model(x).sum())  # expect: DLX008
+""",
     )
+    fixed_examples = (
+        """
+import torch
+from torch import nn
+
+def validate(model: nn.Module, val_loader):
+    model.eval()
+    with torch.no_grad():
+        return [model(x) for x in val_loader]  # expect: DLX008
+""",
+        """
+import torch
+
+def fit(model: torch.nn.Module, loader, val_loader, optimizer, epochs):
+    for epoch in range(epochs):
+        for x, y in loader:
+            optimizer.zero_grad()
+            model(x).sum().backward()
+            optimizer.step()
+        with torch.no_grad():
+            model.eval()
+            for x, y in val_loader:
+                print(model(x).sum())  # expect: DLX008
+            model.train()
+""",
+    )
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.UNSAFE
     good_examples = (
         """
 import torch
@@ -89,9 +145,33 @@ def evaluate(model: Affine, loader):
     )
 
     def check(self, model) -> Iterator[Finding]:
-        for call, path in first_unmoded_forward(model):
+        for call, path, region in unmoded_forwards(model):
             yield Finding(
                 call,
                 f"`{path}` is evaluated in training mode (dropout/batch norm active); "
                 f"call `{path}.eval()` before evaluating and `{path}.train()` afterwards",
+                fix=partial(_fix, model, call, path, region),
             )
+
+
+def _fix(model, call: cst.Call, path: str, region) -> NodeFix | None:
+    """`path.eval()` before the statement of the evaluation function that holds the call, or
+    before the validation loop (and `path.train()` after it inside a training loop)."""
+    if region.kind == "function":
+        body = region.node.body
+        if not isinstance(body, cst.IndentedBlock):
+            return None
+        anchor = next((s for s in body.body if s is call or any(a is s for a in model.ancestors(call))), None)
+        after = None
+    elif region.kind == "loop":
+        anchor = region.node
+        outer = model.innermost_loop(anchor)
+        after = anchor if outer is not None and loop_trains(model, outer) else None
+    else:
+        return None
+    if anchor is None or statement_in_block(model, anchor) is not anchor or not bound_before(model, path, anchor):
+        return None
+    changes = [InsertBefore(anchor, (f"{path}.eval()",))]
+    if after is not None:
+        changes.append(InsertAfter(after, (f"{path}.train()",)))
+    return NodeFix(f"Call `{path}.eval()` before evaluating", tuple(changes))

@@ -6,8 +6,9 @@ from typing import Iterator
 
 import libcst as cst
 
-from ..diagnostics import Severity
-from ..rule import Finding, Reference, Rule
+from ..diagnostics import Applicability, Severity
+from ..fixes.spec import NodeFix, Replace
+from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.kinds import Kind
 from ..semantic.names import dotted_name
 
@@ -43,6 +44,11 @@ class Wrapper(nn.Module):
     def forward(self, x):
         return self.inner(x)
 """
+    fix_safety = """
+The fix calls the module instead of its `forward` and is unsafe: hooks registered on the module
+now run, which is the point, but changes behaviour when hooks exist (and a custom `__call__`
+would now run too).
+"""
     limitations = """
 `self.forward(...)`, `super().forward(...)`, explicit base-class calls `Base.forward(self, x)`,
 calls on a class (`MyFunction.forward(ctx, x)` of an `autograd.Function`) and the RPC proxies
@@ -71,6 +77,25 @@ def run(model: nn.Module, x):
     return model.forward(x)  # expect: DLX019
 """,
     )
+    fixed_examples = (
+        """
+import torch
+from torch import nn
+
+class Probe(nn.Module):
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x):
+        return self.inner(x)  # expect: DLX019
+
+def run(model: nn.Module, x):
+    return model(x)  # expect: DLX019
+""",
+    )
+    fix_availability = FixAvailability.ALWAYS
+    fix_applicability = Applicability.UNSAFE
     good_examples = (
         """
 import torch
@@ -107,7 +132,12 @@ def run(rref, net, x):
             if self._exempt(model, call, receiver):
                 continue
             text = dotted_name(receiver) or "module"
-            yield Finding(call, f"`{text}.forward(...)` skips `nn.Module.__call__` and its hooks; call `{text}(...)` instead")
+            fix = NodeFix(f"Call `{text}(...)` instead of `{text}.forward(...)`", (Replace(call, call.with_changes(func=receiver)),))
+            yield Finding(
+                call,
+                f"`{text}.forward(...)` skips `nn.Module.__call__` and its hooks; call `{text}(...)` instead",
+                fix=fix,
+            )
 
     @staticmethod
     def _exempt(model, call: cst.Call, receiver: cst.BaseExpression) -> bool:

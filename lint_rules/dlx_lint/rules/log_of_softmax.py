@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
-from ..diagnostics import Severity
-from ..rule import Finding, Reference, Rule
-from ..semantic.dataflow import SOFTMAX, producer
-from ..semantic.logs import log_calls
+import libcst as cst
+
+from ..diagnostics import Applicability, Severity
+from ..fixes.helpers import code_of, spell
+from ..fixes.spec import FixUnavailable, NodeFix, Replace
+from ..rule import FixAvailability, Finding, Reference, Rule
+from ..semantic.dataflow import SOFTMAX, producer, reaching_bindings
+from ..semantic.logs import is_natural_log, log_calls
 
 
 class LogOfSoftmax(Rule):
@@ -31,6 +36,15 @@ log_probs = torch.log(F.softmax(scores, dim=-1))
     use_instead = """
 log_probs = F.log_softmax(scores, dim=-1)
 """
+    fix_safety = """
+`torch.log(F.softmax(x, dim=d))` becomes `F.log_softmax(x, dim=d)` (the same function family:
+`torch.softmax` -> `torch.log_softmax`, `x.softmax(d)` -> `x.log_softmax(d)`). When the softmax
+is written inside the `log` call the fix is safe: the values are the same wherever the original
+was finite, and finite where it underflowed. When the softmax result is a variable, the fix is
+display-only: the editor shows the rewrite of the `log` call, but the variable may be used
+elsewhere, so it is never applied automatically. `log2`/`log10` and `nn.Softmax` modules get no
+fix.
+"""
     limitations = "A softmax computed in another module and passed in is not seen."
     references = (
         Reference("PyTorch docs: torch.nn.functional.log_softmax", "https://docs.pytorch.org/docs/stable/generated/torch.nn.functional.log_softmax.html"),
@@ -46,7 +60,35 @@ def listwise(scores, labels):
     probs = scores.softmax(dim=-1)
     return -(labels * torch.log(probs)).sum()  # expect: DLX013
 """,
+        """
+import torch
+import torch.nn.functional as F
+
+def attention(q, k):
+    weights = torch.log(F.softmax(q @ k.T, dim=-1))  # expect: DLX013
+    return weights + F.softmax(k, dim=0).log()  # expect: DLX013
+""",
     )
+    fixed_examples = (
+        """
+import torch
+import torch.nn.functional as F
+
+def listwise(scores, labels):
+    probs = scores.softmax(dim=-1)
+    return -(labels * torch.log(probs)).sum()  # expect: DLX013
+""",
+        """
+import torch
+import torch.nn.functional as F
+
+def attention(q, k):
+    weights = F.log_softmax(q @ k.T, dim=-1)  # expect: DLX013
+    return weights + F.log_softmax(k, dim=0)  # expect: DLX013
+""",
+    )
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.SAFE
     good_examples = (
         """
 import torch
@@ -62,4 +104,75 @@ def listwise(scores, labels):
         for call, argument in log_calls(model):
             made = producer(model, argument)
             if made is not None and made[0] == SOFTMAX:
-                yield Finding(call, "`log` of a softmax underflows to -inf (NaN gradients) for confident predictions; use `log_softmax`")
+                yield Finding(
+                    call,
+                    "`log` of a softmax underflows to -inf (NaN gradients) for confident predictions; use `log_softmax`",
+                    fix=partial(_fix, model, call, argument, made[1]),
+                )
+
+
+_SOFTMAX_FUNCTIONS = {
+    "torch.softmax": "torch.log_softmax",
+    "torch.nn.functional.softmax": "torch.nn.functional.log_softmax",
+    "torch.special.softmax": "torch.special.log_softmax",
+}
+
+
+def _fix(model, log_call: cst.Call, argument: cst.BaseExpression, softmax: cst.CSTNode) -> NodeFix | None:
+    """The `log` call rewritten as the matching `log_softmax` call: safe when the softmax is
+    the argument itself, display-only when the argument is a variable assigned the softmax
+    (whose inputs still hold the same values at the `log`); else None."""
+    if not is_natural_log(model, log_call) or not isinstance(softmax, cst.Call):
+        return None
+    if argument is softmax:
+        applicability = Applicability.SAFE
+    elif isinstance(argument, cst.Name) and _assigned_directly(model, argument, softmax) and _inputs_unchanged(model, softmax, log_call):
+        applicability = Applicability.DISPLAY_ONLY
+    else:
+        return None
+    try:
+        new, imports = _log_softmax(model, softmax, log_call)
+    except FixUnavailable:
+        return None
+    return NodeFix(f"Use `{code_of(new.func)}`", (Replace(log_call, new), *imports), applicability)
+
+
+def _log_softmax(model, softmax: cst.Call, at: cst.CSTNode) -> tuple[cst.Call, tuple]:
+    func = softmax.func
+    name = model.qualname(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+    if name in _SOFTMAX_FUNCTIONS:
+        if isinstance(func, cst.Attribute):
+            return softmax.with_changes(func=func.with_changes(attr=cst.Name("log_softmax"))), ()
+        text, imports = spell(model, _SOFTMAX_FUNCTIONS[name], at)
+        return softmax.with_changes(func=cst.parse_expression(text)), imports
+    if name is None and isinstance(func, cst.Attribute) and func.attr.value == "softmax":
+        return softmax.with_changes(func=func.with_changes(attr=cst.Name("log_softmax"))), ()
+    raise FixUnavailable("not a softmax function or method")
+
+
+def _assigned_directly(model, name: cst.Name, softmax: cst.Call) -> bool:
+    bindings = reaching_bindings(model, name.value, name)
+    return len(bindings) == 1 and bindings[0].kind == "assign" and not bindings[0].unpack and bindings[0].value is softmax
+
+
+def _inputs_unchanged(model, expression: cst.CSTNode, use: cst.CSTNode) -> bool:
+    """Whether every name read by `expression` has the same reaching definitions at `use`."""
+    names: list[cst.Name] = []
+
+    class _Names(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            names.append(node)
+
+        def visit_Attribute(self, node: cst.Attribute) -> bool:
+            node.value.visit(self)
+            return False
+
+        def visit_Arg(self, node: cst.Arg) -> bool:
+            node.value.visit(self)
+            return False
+
+    expression.visit(_Names())
+    for name in names:
+        if reaching_bindings(model, name.value, name) != reaching_bindings(model, name.value, use):
+            return False
+    return True

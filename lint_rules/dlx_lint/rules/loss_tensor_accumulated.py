@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
 
-from ..diagnostics import Severity
-from ..rule import Finding, Reference, Rule
+from ..diagnostics import Applicability, Severity
+from ..fixes.helpers import code_of, method_call
+from ..fixes.spec import NodeFix, Replace
+from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.accumulation import accumulator_path, backward_runs_in, leaks_graph
 from ..semantic.names import dotted_name
 
@@ -51,6 +54,13 @@ for x, y in loader:
     total += loss.item()
 print(total / len(loader))
 """
+    fix_safety = """
+The fix accumulates `loss.detach()` instead of `loss` and is safe: the sum has the same value
+and stays a tensor (so later `total.item()` or `total / n` still work), it just no longer
+carries the graph. The rule only reports accumulators that are not backwarded, returned or
+stored for a later backward, so no gradient is lost. (`loss.item()` would also free the graph
+but turns the sum into a Python float, which can break code that treats it as a tensor.)
+"""
     limitations = """
 Accumulators that flow into a backwarded tensor (`(total + reg).backward()`), are returned
 (the caller may backward them), or are stored on an attribute a method backwards, are not
@@ -81,6 +91,25 @@ def train(model, loader, optimizer):
     print(total.item() / len(loader))
 """,
     )
+    fixed_examples = (
+        """
+import torch
+from torch import nn
+
+def train(model, loader, optimizer):
+    criterion = nn.CrossEntropyLoss()
+    total = 0.0
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+        total += loss.detach()  # expect: DLX006
+    print(total.item() / len(loader))
+""",
+    )
+    fix_availability = FixAvailability.ALWAYS
+    fix_applicability = Applicability.SAFE
     good_examples = (
         """
 import torch
@@ -121,7 +150,7 @@ def regularised(model, parts, optimizer):
             path = accumulator_path(node.target)
             if path is None or not leaks_graph(model, node, path, node.value):
                 continue
-            yield self._finding(model, node, path)
+            yield self._finding(model, node, path, node.value)
         for node in model.assigns:
             if len(node.targets) != 1:
                 continue
@@ -136,12 +165,17 @@ def regularised(model, parts, optimizer):
             else:
                 continue
             if leaks_graph(model, node, path, added):
-                yield self._finding(model, node, path)
+                yield self._finding(model, node, path, added)
 
     @staticmethod
-    def _finding(model, node, path: str) -> Finding:
+    def _finding(model, node, path: str, added: cst.BaseExpression) -> Finding:
         if backward_runs_in(model, node):
             cost = "links every iteration's autograd graph into one that is never freed"
         else:
             cost = "keeps every iteration's graph and activations alive (no backward frees them)"
-        return Finding(node, f"accumulating a tensor with autograd history into `{path}` {cost}; add `loss.item()` (or `.detach()`) instead")
+        return Finding(node, f"accumulating a tensor with autograd history into `{path}` {cost}; add `loss.item()` (or `.detach()`) instead", fix=partial(_fix, added))
+
+
+def _fix(added: cst.BaseExpression) -> NodeFix:
+    detached = method_call(added, "detach")
+    return NodeFix(f"Accumulate `{code_of(detached)}`", (Replace(added, detached),))

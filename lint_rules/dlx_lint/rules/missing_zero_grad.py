@@ -3,12 +3,15 @@ cleared on that path."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
 
-from ..diagnostics import Severity
-from ..rule import Finding, Reference, Rule
+from ..diagnostics import Applicability, Severity
+from ..fixes.helpers import statement_in_block
+from ..fixes.spec import InsertBefore, NodeFix
+from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.flow import PathWalker, block_statements
 from ..semantic.kinds import Kind
 from ..semantic.names import dotted_name
@@ -56,6 +59,16 @@ for x, y in loader:
     loss = criterion(model(x), y)
     loss.backward()
     optimizer.step()
+"""
+    fix_safety = """
+The fix inserts `X.zero_grad(set_to_none=True)` as the first statement of the loop body, or of
+the branch that holds both the backward and the step, so that every update uses only that
+iteration's gradients. It is safe: it is offered only when the backward runs before the step
+in that block and the step is not more conditional than the backward (with gradient
+accumulation, `if (i + 1) % k == 0: X.step()`, clearing at the top of the loop would break the
+accumulation, so no fix is offered), and when `X` exists before the loop. With
+`set_to_none=True` the gradients are `None`, not zero, until the next backward: code that reads
+`.grad` before the backward of the same iteration would see `None`.
 """
     limitations = """
 Only steps lexically inside a loop that runs a backward (directly, in a same-file helper or in
@@ -107,7 +120,68 @@ def train(model, loader, criterion, flag):
         criterion(model(x), y).backward()
         optimizer.step()  # expect: DLX001
 """,
+        """
+import torch
+
+def train(model, loader, criterion, accum=4):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for i, (x, y) in enumerate(loader):
+        (criterion(model(x), y) / accum).backward()
+        if (i + 1) % accum == 0:
+            optimizer.step()  # expect: DLX001
+""",
     )
+    fixed_examples = (
+        """
+import torch
+
+def train(model, loader, criterion):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        optimizer.zero_grad(set_to_none=True)
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()  # expect: DLX001
+""",
+        """
+import torch
+
+def train(gen, disc, loader, loss_fn):
+    opt_g = torch.optim.Adam(gen.parameters())
+    opt_d = torch.optim.Adam(disc.parameters())
+    for real in loader:
+        opt_g.zero_grad(set_to_none=True)
+        opt_d.zero_grad()
+        loss_fn(disc(real)).backward()
+        opt_d.step()
+        loss_fn(disc(gen(real))).backward()
+        opt_g.step()  # expect: DLX001
+""",
+        """
+import torch
+
+def train(model, loader, criterion, flag):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        optimizer.zero_grad(set_to_none=True)
+        if flag:
+            optimizer.zero_grad()
+        criterion(model(x), y).backward()
+        optimizer.step()  # expect: DLX001
+""",
+        """
+import torch
+
+def train(model, loader, criterion, accum=4):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for i, (x, y) in enumerate(loader):
+        (criterion(model(x), y) / accum).backward()
+        if (i + 1) % accum == 0:
+            optimizer.step()  # expect: DLX001
+""",
+    )
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.SAFE
     good_examples = (
         """
 import torch
@@ -179,20 +253,69 @@ def rollout(env, policy, steps):
                     node,
                     f"optimizer `{optimizer}` is stepped but its gradients are never cleared on this path; "
                     f"call `{optimizer}.zero_grad()` once per step, or gradients from every iteration add up",
+                    fix=partial(_fix, model, loop, node, optimizer),
                 )
 
 
 def _loop_backwards(model, loop) -> bool:
+    return bool(_backward_events(model, loop))
+
+
+def _backward_events(model, loop) -> list[cst.Call]:
+    """Calls in the loop that compute gradients: backwards, steps with a closure, same-file
+    helpers that backward."""
+    events = []
     for call in calls_in(model, loop):
         if is_backward(model, call):
-            return True
+            events.append(call)
+            continue
         info = step_info(model, call)
         if info is not None and info.closure is not None:
-            return True
+            events.append(call)
+            continue
         found = callee_summary(model, call, model.scope_for(call))
         if found is not None and found[1].backward:
-            return True
-    return False
+            events.append(call)
+    return events
+
+
+def _fix(model, loop, step_call: cst.Call, optimizer: str) -> NodeFix | None:
+    """`X.zero_grad(set_to_none=True)` first in the innermost block (the loop body, or the
+    branch that steps) holding every backward of the loop, when the backwards come before the
+    step and the step is not under a condition the backwards are not (accumulation)."""
+    events = _backward_events(model, loop)
+    if not events or model.order_of(min(events, key=model.order_of)) >= model.order_of(step_call):
+        return None  # backward after the step (or in its closure): clearing first would void it
+    statement = statement_in_block(model, step_call)
+    if statement is None:
+        return None
+    target = None
+    conditional = False
+    while statement is not None:
+        block = model.parent.get(statement)
+        if not isinstance(block, cst.IndentedBlock):
+            return None
+        if all(model.loop_contains(block, e) or _inside(model, block, e) for e in events):
+            target = block
+            break
+        if block is loop.body:
+            return None
+        owner = model.parent.get(block)
+        if not isinstance(owner, cst.With):
+            conditional = True  # an if/else, try/except or inner loop around the step only
+        statement = statement_in_block(model, owner) if owner is not None else None
+    if target is None or conditional:
+        return None
+    head = optimizer.split(".", 1)[0]
+    scope = model.scope_for(loop)
+    if any(model.loop_contains(loop, b.node) or b.node is loop for b in model.bindings_of(head, scope)):
+        return None  # the optimizer is (re)bound inside the loop: it may not exist at the top
+    text = f"{optimizer}.zero_grad(set_to_none=True)"
+    return NodeFix(f"Clear gradients with `{text}`", (InsertBefore(target.body[0], (text,)),))
+
+
+def _inside(model, block, node) -> bool:
+    return any(ancestor is block for ancestor in model.ancestors(node))
 
 
 class _ClearAnalysis:

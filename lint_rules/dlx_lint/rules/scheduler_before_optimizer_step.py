@@ -3,15 +3,20 @@ optimizer in the same iteration."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
 
-from ..diagnostics import Severity
-from ..rule import Finding, Reference, Rule
+from ..diagnostics import Applicability, Severity
+from ..fixes.control import may_leave
+from ..fixes.helpers import block_of, statement_in_block
+from ..fixes.spec import InsertAfter, NodeFix, Remove
+from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.flow import PathWalker, block_statements
 from ..semantic.kinds import Kind
-from ..semantic.training import callee_summary, scheduler_step_receiver, step_info
+from ..semantic.names import dotted_name
+from ..semantic.training import callee_summary, calls_in, scheduler_step_receiver, step_info
 
 
 class SchedulerBeforeOptimizerStep(Rule):
@@ -47,6 +52,16 @@ for epoch in range(epochs):
         optimizer.step()
     scheduler.step()
 """
+    fix_safety = """
+The fix moves the `scheduler.step()` statement to right after the statement of the same block
+that steps the optimizer: after `optimizer.step()` for a per-iteration schedule, after the
+inner training loop (the end of the epoch's work) for a per-epoch one. It is unsafe: every
+learning rate of the schedule shifts by one step (the first value is no longer skipped, which
+is the point), and code between the two places that reads the learning rate now sees the
+previous value. It is offered only when the step is a statement of its own and nothing in
+between can leave the block early (`return`, `raise`, `continue`...), so the moved call still
+runs once per iteration.
+"""
     limitations = """
 A scheduler is a value built by `torch.optim.lr_scheduler.*` (or a known schedule builder such
 as transformers' `get_linear_schedule_with_warmup`), or a parameter or attribute whose name
@@ -73,7 +88,54 @@ def train(model, loader, criterion, epochs):
             criterion(model(x), y).backward()
             optimizer.step()
 """,
+        """
+import torch
+
+def train(model, loader, criterion):
+    optimizer = torch.optim.AdamW(model.parameters())
+    warmup = torch.optim.lr_scheduler.LinearLR(optimizer)
+    for x, y in loader:
+        optimizer.zero_grad()
+        # advance the warm-up
+        warmup.step()  # expect: DLX004
+        # the loss
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+""",
     )
+    fixed_examples = (
+        """
+import torch
+
+def train(model, loader, criterion, epochs):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=10)
+    for epoch in range(epochs):
+        for x, y in loader:
+            optimizer.zero_grad()
+            criterion(model(x), y).backward()
+            optimizer.step()
+        scheduler.step()  # expect: DLX004
+""",
+        """
+import torch
+
+def train(model, loader, criterion):
+    optimizer = torch.optim.AdamW(model.parameters())
+    warmup = torch.optim.lr_scheduler.LinearLR(optimizer)
+    for x, y in loader:
+        optimizer.zero_grad()
+        # the loss
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+        # advance the warm-up
+        warmup.step()  # expect: DLX004
+""",
+    )
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.UNSAFE
     good_examples = (
         """
 import torch
@@ -112,7 +174,76 @@ def train(model, loader, criterion, epochs):
                         f"`{cst.Module([]).code_for_node(call.func.value)}.step()` runs before the optimizer's "
                         "step in this iteration, so the first value of the schedule is skipped; "
                         "step the scheduler after the optimizer",
+                        fix=partial(_fix, model, call),
                     )
+
+
+def _fix(model, call: cst.Call) -> NodeFix | None:
+    """Move `S.step()` right after the later statement of its block that steps the optimizer
+    `S` was built for (any optimizer when that is unknown)."""
+    statement = statement_in_block(model, call)
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    only = statement.body[0]
+    if not isinstance(only, cst.Expr) or only.value is not call:
+        return None
+    block = block_of(model, statement)
+    if block is None:
+        return None
+    body = list(block.body)
+    start = next(i for i, s in enumerate(body) if s is statement)
+    own = _scheduled_optimizer(model, call)
+    target = None
+    for wanted in ((own, None) if own is not None else (None,)):
+        target = _first_stepping(model, body, start, wanted)
+        if target is not None:
+            break
+    if target is None:
+        return None
+    name = cst.Module([]).code_for_node(call.func.value)
+    return NodeFix(
+        f"Move `{name}.step()` after the optimizer step",
+        (Remove(statement), InsertAfter(body[target], (statement,))),
+    )
+
+
+def _first_stepping(model, body: list, start: int, optimizer: str | None) -> int | None:
+    """Index of the first statement after `start` that steps `optimizer` (any optimizer when
+    None), if nothing before it can leave the block early."""
+    for end in range(start + 1, len(body)):
+        if may_leave(body[start + 1:end + 1]):
+            return None
+        if any(_steps_optimizer(model, c, optimizer) for c in calls_in(model, body[end])):
+            return end
+    return None
+
+
+def _scheduled_optimizer(model, call: cst.Call) -> str | None:
+    """The optimizer the scheduler was built for: `StepLR(opt, ...)` -> ``opt``."""
+    path = dotted_name(call.func.value)  # type: ignore[attr-defined]
+    if path is None:
+        return None
+    bindings = model.bindings_of(path, model.scope_for(call))
+    if len(bindings) != 1 or not isinstance(bindings[0].value, cst.Call) or bindings[0].unpack:
+        return None
+    built = bindings[0].value
+    for arg in built.args:
+        if arg.keyword is not None and arg.keyword.value == "optimizer":
+            return dotted_name(arg.value)
+    first = built.args[0] if built.args else None
+    if first is not None and first.keyword is None and not first.star:
+        return dotted_name(first.value)
+    return None
+
+
+def _steps_optimizer(model, call: cst.Call, optimizer: str | None = None) -> bool:
+    info = step_info(model, call)
+    if info is not None:
+        return optimizer is None or info.optimizer == optimizer
+    if optimizer is not None:
+        return False
+    found = callee_summary(model, call, model.scope_for(call))
+    return found is not None and found[1].steps_any
 
 
 def _exempt(model, call: cst.Call) -> bool:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
 
-from ..diagnostics import Severity
-from ..rule import Finding, Reference, Rule
+from ..diagnostics import Applicability, Severity
+from ..fixes.spec import NodeFix, Replace
+from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.kinds import Kind, uses_of
 from ..semantic.names import dotted_name
 
@@ -44,6 +46,13 @@ for images, labels in loader:
     labels = labels.cuda()
     loss = criterion(model(images), labels)
 """
+    fix_safety = """
+The fix assigns the result back (`x = x.to(device)`). It is safe when `x` is a local variable
+(the statement did nothing before, and now does what it says). It is unsafe when the receiver is
+an attribute such as `self.x`: assigning a plain tensor to an attribute registered as an
+`nn.Parameter` raises, and other code may hold the old tensor. No fix is offered when `x` is a
+variable of an enclosing scope, since assigning it would make it local to the function.
+"""
     limitations = """
 Only receivers that are likely tensors are reported: built by a tensor factory or tensor
 operation, annotated `torch.Tensor`, receiving tensor-only methods (`.view()`, `.clone()`...),
@@ -69,6 +78,20 @@ def prepare(loader, device):
     return mask
 """,
     )
+    fixed_examples = (
+        """
+import torch
+
+def prepare(loader, device):
+    mask = torch.zeros(4, 4)
+    mask = mask.to(device)  # expect: DLX020
+    for images, labels in loader:
+        images = images.cuda()  # expect: DLX020
+    return mask
+""",
+    )
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.SAFE
     good_examples = (
         """
 import torch
@@ -111,6 +134,7 @@ def prepare(model, batch, encoding, device):
                 statement,
                 f"`{text}.{method}(...)` returns a new tensor and the result is discarded; "
                 f"assign it: `{text} = {text}.{method}(...)`",
+                fix=partial(_fix, model, statement, receiver, scope),
             )
 
     def severity_for(self, model, finding):
@@ -119,6 +143,27 @@ def prepare(model, batch, encoding, device):
         if origin.kind is Kind.TENSOR and origin.certain:
             return Severity.ERROR
         return self.severity
+
+
+def _fix(model, statement: cst.Expr, receiver: cst.BaseExpression, scope) -> NodeFix | None:
+    """`x = x.to(...)` for a receiver that is a plain access path; safe for a local name,
+    unsafe for an attribute; none for a name of an enclosing scope (assigning it would make it
+    local and break earlier reads)."""
+    path = dotted_name(receiver)
+    if path is None:
+        return None
+    applicability = Applicability.SAFE
+    if isinstance(receiver, cst.Name):
+        if scope.kind != "module" and path not in scope.bindings:
+            return None
+    else:
+        applicability = Applicability.UNSAFE
+    assign = cst.Assign(
+        targets=[cst.AssignTarget(target=receiver.deep_clone().with_changes(lpar=[], rpar=[]))],
+        value=statement.value,
+        semicolon=statement.semicolon,
+    )
+    return NodeFix(f"Assign the result back to `{path}`", (Replace(statement, assign),), applicability)
 
 
 def _likely_tensor(model, receiver: cst.BaseExpression, scope) -> bool:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
 
-from ..diagnostics import Severity
-from ..rule import Finding, Reference, Rule
+from ..diagnostics import Applicability, Severity
+from ..fixes.helpers import add_keyword
+from ..fixes.spec import NodeFix, Replace
+from ..rule import FixAvailability, Finding, Reference, Rule
 
 
 class TorchLoadWithoutWeightsOnly(Rule):
@@ -32,6 +35,13 @@ state = torch.load(path, map_location="cpu")
     use_instead = """
 state = torch.load(path, map_location="cpu", weights_only=True)
 """
+    fix_safety = """
+The fix adds `weights_only=True` and is unsafe: a checkpoint that pickles a whole module, an
+optimizer object or a custom class no longer loads (PyTorch raises an `UnpicklingError` that
+names the offending global). Verify that the file holds only tensors and plain containers, or
+pass `weights_only=False` for a trusted full-object checkpoint. No fix is offered when
+`pickle_module` is passed: the choice must then be made by hand (as TorchFix does).
+"""
     limitations = """
 With `target-torch-version` set to 2.6 or later (the oldest PyTorch the code must run on), the
 finding is informational: the default is already safe there (rules-catalog.md, clause 18).
@@ -52,6 +62,16 @@ def resume(path):
     return T.load(path, map_location="cpu")  # expect: DLX025
 """,
     )
+    fixed_examples = (
+        """
+import torch as T
+
+def resume(path):
+    return T.load(path, map_location="cpu", weights_only=True)  # expect: DLX025
+""",
+    )
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.UNSAFE
     good_examples = (
         """
 import torch
@@ -78,6 +98,7 @@ def resume(path, **kwargs):
                 call,
                 "`torch.load` without `weights_only=` unpickles arbitrary objects on PyTorch < 2.6; "
                 "pass `weights_only=True` (or `False` for trusted full-object checkpoints)",
+                fix=partial(_fix, call),
             )
 
     def severity_for(self, model, finding):
@@ -86,3 +107,14 @@ def resume(path, **kwargs):
         if target is not None and target >= (2, 6):
             return Severity.INFO
         return self.severity
+
+
+def _fix(call: cst.Call) -> NodeFix | None:
+    """`weights_only=True` appended, unless a custom `pickle_module` is passed (the user must
+    then choose)."""
+    if any(arg.keyword is not None and arg.keyword.value == "pickle_module" for arg in call.args):
+        return None
+    if len([arg for arg in call.args if arg.keyword is None and not arg.star]) > 3:
+        return None  # weights_only is keyword-only; a fourth positional would already be wrong
+    new = add_keyword(call, "weights_only", cst.Name("True"))
+    return NodeFix("Add `weights_only=True` (verify: full-object checkpoints need `False`)", (Replace(call, new),))

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
 
-from ..diagnostics import Severity
-from ..rule import Finding, Reference, Rule
+from ..diagnostics import Applicability, Severity
+from ..fixes.control import may_leave
+from ..fixes.helpers import block_of, statement_in_block
+from ..fixes.spec import InsertAfter, NodeFix
+from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.flow import PathWalker, block_statements
-from ..semantic.training import callee_summary, loop_trains, mapped_slots, mode_switch, module_call_receiver
+from ..semantic.training import (
+    callee_summary,
+    calls_in,
+    is_backward,
+    loop_trains,
+    mapped_slots,
+    mode_switch,
+    module_call_receiver,
+    step_info,
+)
 
 
 class TrainModeNotRestored(Rule):
@@ -49,6 +62,15 @@ for epoch in range(epochs):
     model.eval()
     validate(model, val_loader)
 """
+    fix_safety = """
+The fix inserts `model.train()`: right after a call to a helper that leaves the model in eval
+mode, or, for a direct `model.eval()`, at the end of the block that evaluates (so the
+evaluation that follows the switch still runs in eval mode). It is unsafe: the following
+training steps change behaviour (dropout on, batch norm statistics updated again), which is
+the point, but code that trains in eval mode on purpose (frozen batch norm) would change
+meaning. It is offered only when nothing between the switch and the end of the block can leave
+it early and no training step follows the switch in that block.
+"""
     limitations = """
 Helpers defined in other modules are not followed: a call to an imported `evaluate(model)`
 that switches to eval mode is not seen. A helper that calls `model.train()` at its start (the
@@ -78,7 +100,63 @@ def fit(model, loader, sample_every):
             with torch.no_grad():
                 model(x)
 """,
+        """
+import torch
+
+def validate(model, x):
+    model.eval()
+    with torch.no_grad():
+        return model(x)
+
+def fit(model, loader, epochs):
+    optimizer = torch.optim.Adam(model.parameters())
+    for epoch in range(epochs):
+        for x, y in loader:
+            optimizer.zero_grad()
+            model(x).sum().backward()
+            optimizer.step()
+        validate(model, x)  # expect: DLX009
+        print(epoch)
+""",
     )
+    fixed_examples = (
+        """
+import torch
+
+def fit(model, loader, sample_every):
+    optimizer = torch.optim.Adam(model.parameters())
+    for step, (x, y) in enumerate(loader):
+        optimizer.zero_grad()
+        model(x).sum().backward()
+        optimizer.step()
+        if step % sample_every == 0:
+            model.eval()  # expect: DLX009
+            with torch.no_grad():
+                model(x)
+            model.train()
+""",
+        """
+import torch
+
+def validate(model, x):
+    model.eval()
+    with torch.no_grad():
+        return model(x)
+
+def fit(model, loader, epochs):
+    optimizer = torch.optim.Adam(model.parameters())
+    for epoch in range(epochs):
+        for x, y in loader:
+            optimizer.zero_grad()
+            model(x).sum().backward()
+            optimizer.step()
+        validate(model, x)  # expect: DLX009
+        model.train()
+        print(epoch)
+""",
+    )
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.UNSAFE
     good_examples = (
         """
 import torch
@@ -126,6 +204,7 @@ def fit(model, loader, sample_every):
                 node,
                 f"`{path}` is left in eval mode for the next training steps of this loop; "
                 f"call `{path}.train()` after evaluating",
+                fix=partial(_fix, model, node, path),
             )
 
     @staticmethod
@@ -139,6 +218,32 @@ def fit(model, loader, sample_every):
             if found is not None and any("eval" in modes for modes in found[1].final_mode.values()):
                 return True
         return False
+
+
+def _fix(model, switch: cst.CSTNode, path: str) -> NodeFix | None:
+    """`path.train()` after the helper call that switches, or at the end of the block of a
+    direct `path.eval()`, when the rest of the block cannot leave early and trains nothing."""
+    statement = statement_in_block(model, switch)
+    block = block_of(model, statement) if statement is not None else None
+    if block is None or not isinstance(block, cst.IndentedBlock):
+        return None
+    direct = isinstance(switch, cst.Call) and mode_switch(model, switch) is not None
+    if direct:
+        body = list(block.body)
+        rest = body[next(i for i, s in enumerate(body) if s is statement) + 1:]
+        if may_leave(rest) or any(_trains(model, call) for s in rest for call in calls_in(model, s)):
+            return None
+        anchor = body[-1]
+    else:
+        anchor = statement
+    return NodeFix(f"Restore training mode with `{path}.train()`", (InsertAfter(anchor, (f"{path}.train()",)),))
+
+
+def _trains(model, call: cst.Call) -> bool:
+    if is_backward(model, call) or step_info(model, call) is not None:
+        return True
+    found = callee_summary(model, call, model.scope_for(call))
+    return found is not None and (found[1].backward or found[1].steps_any)
 
 
 class _ModeRestore:

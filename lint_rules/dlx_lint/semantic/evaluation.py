@@ -79,7 +79,12 @@ def _in_eval(path: str, eval_paths: frozenset) -> bool:
 def first_unmoded_forward(model: "SemanticModel") -> list[tuple[cst.Call, str]]:
     """DLX008: per evaluation region, the first model call that no ``eval()`` dominates,
     skipping models whose same-file class behaves the same in both modes."""
-    def compute() -> list[tuple[cst.Call, str]]:
+    return [(call, path) for call, path, _ in unmoded_forwards(model)]
+
+
+def unmoded_forwards(model: "SemanticModel") -> list[tuple[cst.Call, str, EvalRegion]]:
+    """`first_unmoded_forward` with the region each call was found in (for fixes)."""
+    def compute() -> list[tuple[cst.Call, str, EvalRegion]]:
         found = []
         for region in eval_regions(model):
             if region.kind == "dominated":
@@ -91,7 +96,7 @@ def first_unmoded_forward(model: "SemanticModel") -> list[tuple[cst.Call, str]]:
                     continue  # in eval mode, or its mode was chosen explicitly on every path
                 if origin.cls is not None and not mode_dependent(model, origin.cls):
                     continue
-                found.append((call, path))
+                found.append((call, path, region))
                 break
         return found
 
@@ -101,7 +106,12 @@ def first_unmoded_forward(model: "SemanticModel") -> list[tuple[cst.Call, str]]:
 def first_grad_tracking_forward(model: "SemanticModel") -> list[tuple[cst.Call, str]]:
     """DLX010: per evaluation region, the first model call that runs with autograd enabled,
     in regions that compute no gradients."""
-    def compute() -> list[tuple[cst.Call, str]]:
+    return [(call, path) for call, path, _ in grad_tracking_forwards(model)]
+
+
+def grad_tracking_forwards(model: "SemanticModel") -> list[tuple[cst.Call, str, EvalRegion]]:
+    """`first_grad_tracking_forward` with the region each call was found in (for fixes)."""
+    def compute() -> list[tuple[cst.Call, str, EvalRegion]]:
         found = []
         for region in eval_regions(model):
             calls = region_calls(model, region)
@@ -119,7 +129,7 @@ def first_grad_tracking_forward(model: "SemanticModel") -> list[tuple[cst.Call, 
                         continue
                 if grad_disabled(model, call):
                     continue
-                found.append((call, path))
+                found.append((call, path, region))
                 break
         return found
 

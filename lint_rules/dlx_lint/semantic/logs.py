@@ -38,6 +38,15 @@ def log_argument(model: "SemanticModel", call: cst.Call) -> cst.BaseExpression |
     return None
 
 
+def is_natural_log(model: "SemanticModel", call: cst.Call) -> bool:
+    """Whether `call` is ``torch.log(x)`` with one positional argument or ``x.log()`` (not
+    ``log2``/``log10``, not the in-place ``log_``, no ``out=``): the calls a fix may rewrite."""
+    func = call.func
+    if isinstance(func, (cst.Name, cst.Attribute)) and model.qualname(func) == "torch.log":
+        return len(call.args) == 1 and call.args[0].keyword is None and not call.args[0].star
+    return isinstance(func, cst.Attribute) and func.attr.value == "log" and not call.args
+
+
 def log_calls(model: "SemanticModel") -> list[tuple[cst.Call, cst.BaseExpression]]:
     """(call, argument) for every tensor log in the file."""
     def compute():
