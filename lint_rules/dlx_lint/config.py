@@ -94,6 +94,7 @@ class Overrides:
         exclude: replaces the file's ``exclude`` when not None.
         extend_exclude: added to the file's ``extend-exclude``.
         target_torch_version: replaces the file's value when not None.
+        cross_file: turn on cross-file inference (``--cross-file``; the editor's ``crossFile``).
     """
 
     select: tuple[str, ...] | None = None
@@ -102,6 +103,7 @@ class Overrides:
     exclude: tuple[str, ...] | None = None
     extend_exclude: tuple[str, ...] = ()
     target_torch_version: tuple[int, int] | None = None
+    cross_file: bool = False
 
 
 def parse_torch_version(text: str) -> tuple[int, int]:
@@ -288,6 +290,7 @@ def build_settings(config: FileConfig | None, overrides: Overrides = Overrides()
         target_torch_version=overrides.target_torch_version or base.target_torch_version,
         severity_overrides=base.severity,
         project_root=base.root if config is not None else None,
+        cross_file=overrides.cross_file,
     )
 
 

@@ -31,6 +31,8 @@ class Settings:
             minor)``; ``None`` when unset (rules-catalog.md, clause 18).
         severity_overrides: ``(selector, severity)`` pairs applied in order.
         project_root: directory of the `pyproject.toml` the settings came from, if any.
+        cross_file: follow names imported from other modules of the workspace with jedi
+            (`dlx_lint.crossfile`), so rules see what a helper of another file returns.
     """
 
     select: tuple[str, ...] | None = None
@@ -41,6 +43,7 @@ class Settings:
     target_torch_version: tuple[int, int] | None = None
     severity_overrides: tuple[tuple[str, Severity], ...] = ()
     project_root: str | None = None
+    cross_file: bool = False
     _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def validate(self) -> None:
