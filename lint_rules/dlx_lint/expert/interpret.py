@@ -1173,7 +1173,7 @@ class Evaluator:
             if param.default is not None:
                 value = self.eval(Frame(model, outer), param.default)
                 env[name] = value
-                if entry and is_static(value):
+                if entry and (is_static(value) or isinstance(value, (ClassRef, FuncRef, Ref))):
                     self.assume(f"`{name}` = {describe(value)} (the default of {label})")
             else:
                 env[name] = Unknown(f"`{name}` (a parameter of {label} without a default)" if entry else f"`{name}` (not passed)")

@@ -73,6 +73,7 @@ class Estimate:
         total: the summed count over all `times` modules.
         stopped: why the analysis stopped early (budget), or None.
         notes: facts about the count (a tied weight counted once).
+        defined_in: for a workspace class, the path of the file defining it.
     """
 
     label: str
@@ -88,6 +89,7 @@ class Estimate:
     total: int = 0
     stopped: str | None = None
     notes: list[str] = field(default_factory=list)
+    defined_in: str | None = None
 
     @property
     def exact(self) -> bool:
@@ -120,6 +122,7 @@ def estimate_of(value: Any, evaluator: Evaluator | None = None) -> Estimate | No
         parts=parts,
         total=counted.count,
         notes=counted.notes,
+        defined_in=source.info.model.path if source.info is not None else None,
     )
     return estimate
 

@@ -294,7 +294,9 @@ def describe(value: Any, limit: int = 40) -> str:
         return value.label
     if isinstance(value, (Ref,)):
         return value.qualname
-    if isinstance(value, (ClassRef,)):
+    if isinstance(value, ClassRef):
         return value.info.name
+    if isinstance(value, FuncRef):
+        return value.node.name.value
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
