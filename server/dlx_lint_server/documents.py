@@ -60,6 +60,8 @@ class Target:
             thread while a job runs).
         cell_uris: for a notebook, the cell URIs published last time (to clear removed cells).
         running: a lint job for this target is queued or running.
+        retried_version: the document version last re-linted because cross-file lookups ran
+            out of time (at most one retry per version).
     """
 
     uri: str
@@ -69,6 +71,7 @@ class Target:
     cache: Any = None
     cell_uris: set[str] = field(default_factory=set)
     running: bool = False
+    retried_version: Any = None
 
 
 # snapshot(target) -> job or None; runs on the event loop, must be quick.
