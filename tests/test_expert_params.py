@@ -377,3 +377,22 @@ def test_the_budget_stops_runaway_analysis():
     model = _model(source)
     estimate = estimate_class(model.classes_by_name["Deep"])
     assert estimate is not None and not estimate.exact and estimate.stopped
+
+
+def test_a_submodule_built_by_an_unknown_factory_is_reported_not_dropped():
+    source = HEADER + textwrap.dedent('''
+        from mylib import FancyNorm
+
+
+        class Block(nn.Module):
+            def __init__(self, dim=8, norm_layer=FancyNorm, act=None):
+                super().__init__()
+                self.norm = norm_layer(dim)
+                self.fc = nn.Linear(dim, dim)
+                self.scale = float(dim) ** -0.5
+    ''')
+    model = _model(source)
+    estimate = estimate_class(model.classes_by_name["Block"])
+    assert estimate.count == 8 * 8 + 8 and not estimate.exact
+    [missing] = estimate.missing
+    assert missing.startswith("`self.norm = norm_layer(dim)` is not analysed")

@@ -379,6 +379,11 @@ class Evaluator:
             receiver = self.eval(frame, target.value)
             if isinstance(receiver, Instance):
                 name = target.attr.value
+                if isinstance(value, Unknown) and value.call is not None and receiver.resolved().kind in ("class", "container"):
+                    receiver.make_writable()
+                    note = f"`{_code(frame.model, target)} = {value.call}` is not analysed: {value.reason}"
+                    if note not in receiver.missing:
+                        receiver.missing.append(note)
                 if receiver.resolved().spec is not None and (isinstance(value, ParamRef) or
                                                              (isinstance(value, Instance) and value.resolved().kind == "parameter")):
                     self.replace_tensor(frame, receiver, name, value, target)
@@ -853,6 +858,8 @@ class Evaluator:
             else:
                 positional.append(self.eval(frame, arg.value))
         result = self.apply(frame, callee, positional, keywords, node, unknown_star=unknown_star)
+        if isinstance(result, Unknown) and result.call is None and _may_build_module(node.func, callee):
+            result = Unknown(result.reason, call=_code(frame.model, node))
         if node in self.probes:
             self.observed.setdefault(node, []).append(result)
         return result
@@ -1500,6 +1507,28 @@ def _call_label(model: "SemanticModel", node: cst.Call | None, qualname: str) ->
     if node is None:
         return _short(qualname)
     return _code(model, node)
+
+
+_MODULE_WORDS = ("layer", "block", "norm", "act", "module", "conv", "linear", "embed", "mlp", "attn", "attention", "head",
+                 "build", "make", "create", "encoder", "decoder", "net", "model", "stem", "proj")
+
+
+def _may_build_module(func: cst.BaseExpression, callee: Any) -> bool:
+    """Whether a call whose value is not known may have built a module: a CamelCase callee
+    (a class), or a callee named like a layer factory (``norm_layer``, ``block_fn``,
+    ``make_layer``) -- not ``int(...)`` or ``config.get(...)``."""
+    if isinstance(callee, (Builtin,)) or (isinstance(callee, Ref) and callee.qualname.startswith(("torch.", "math.", "numpy."))
+                                          and not callee.qualname.startswith("torch.nn.")):
+        return False
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    if not name:
+        return False
+    if name[:1].isupper():
+        return True
+    lowered = name.lower()
+    if lowered.startswith(("use_", "is_", "has_", "should_", "get_num", "num_")):
+        return False  # predicates and counts
+    return any(word in lowered for word in _MODULE_WORDS)
 
 
 def _builds_modules(model: "SemanticModel", block: cst.CSTNode) -> bool:

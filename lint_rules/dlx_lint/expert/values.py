@@ -27,12 +27,16 @@ class Unknown:
     Attributes:
         reason: Markdown naming what is unknown (``\\`in_dim\\` (a parameter without a
             default)``), shown in the hover's "not static" list.
+        call: the source of a call that produced it and may have built a module (a layer
+            class passed as a parameter, a class imported from a module that is not
+            followed); assigning it to ``self.x`` is reported, not silently dropped.
     """
 
-    __slots__ = ("reason",)
+    __slots__ = ("reason", "call")
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, call: str | None = None) -> None:
         self.reason = reason
+        self.call = call
 
     def __repr__(self) -> str:
         return f"Unknown({self.reason!r})"
