@@ -217,3 +217,20 @@ def test_cli_cross_file_flag(workspace):
     assert crossed.returncode == 1
     assert "train.py:10:9: DLX001" in crossed.stdout
     assert not (workspace / ".dlx_lint_cache").exists()  # --cross-file does not use the result cache
+
+
+def test_workspace_root_from_markers_folders_and_packages(tmp_path, monkeypatch):
+    monkeypatch.setattr(crossfile, "_ROOTS", {})
+    monkeypatch.setattr(crossfile, "_WORKSPACE_FOLDERS", [])
+    library = tmp_path / "lib" / "pkg" / "sub"
+    library.mkdir(parents=True)
+    for directory in (tmp_path / "lib" / "pkg", library):
+        (directory / "__init__.py").write_text("")
+    (library / "mod.py").write_text("")
+    # No marker anywhere: the directory above the top-level package.
+    assert crossfile.workspace_root(str(library / "mod.py")) == str(tmp_path / "lib")
+    (tmp_path / "pyproject.toml").write_text("")
+    monkeypatch.setattr(crossfile, "_ROOTS", {})
+    assert crossfile.workspace_root(str(library / "mod.py")) == str(tmp_path)
+    crossfile.add_workspace_roots([str(tmp_path / "lib")])  # an editor folder wins over markers
+    assert crossfile.workspace_root(str(library / "mod.py")) == str(tmp_path / "lib")

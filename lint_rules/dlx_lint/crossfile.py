@@ -403,22 +403,45 @@ def configure(*, call_timeout: float | None = None, request_budget: float | None
                 resolver.request_budget = request_budget
 
 
+_WORKSPACE_FOLDERS: list[str] = []
+
+
+def add_workspace_roots(paths: list[str]) -> None:
+    """Declare the editor's workspace folders (the language server passes the client's
+    ``workspaceFolders``/``rootUri``): a file below one belongs to the deepest such folder."""
+    with _REGISTRY_LOCK:
+        for path in paths:
+            real = os.path.realpath(path)
+            if os.path.isdir(real) and real not in _WORKSPACE_FOLDERS:
+                _WORKSPACE_FOLDERS.append(real)
+        _ROOTS.clear()
+
+
+def _below(directory: str, root: str) -> bool:
+    return directory == root or directory.startswith(root.rstrip(os.sep) + os.sep)
+
+
 def workspace_root(path: str, settings: "Settings | None" = None) -> str:
     """The workspace a file belongs to: the configuration's project root when the file lies
-    below it, else the nearest directory above it with a project marker (``.git``,
-    ``pyproject.toml``, ``setup.py``...), else the file's directory."""
+    below it; else the deepest editor workspace folder holding it (`add_workspace_roots`);
+    else the nearest directory above it with a project marker (``.git``, ``pyproject.toml``,
+    ``setup.py``...); else the directory above its top-level package (the highest directory
+    of ``__init__.py`` files above it), or its own directory."""
     directory = os.path.dirname(os.path.realpath(path))
     root = settings.project_root if settings is not None else None
     if root:
         real = os.path.realpath(root)
-        if directory == real or directory.startswith(real + os.sep):
+        if _below(directory, real):
             return real
     with _REGISTRY_LOCK:
         known = _ROOTS.get(directory)
+        folders = [f for f in _WORKSPACE_FOLDERS if _below(directory, f)]
     if known is not None:
         return known
+    if folders:
+        return max(folders, key=len)
     current = directory
-    found = directory
+    found = None
     while True:
         if any(os.path.exists(os.path.join(current, marker)) for marker in PROJECT_MARKERS):
             found = current
@@ -427,6 +450,10 @@ def workspace_root(path: str, settings: "Settings | None" = None) -> str:
         if parent == current:
             break
         current = parent
+    if found is None:
+        found = directory
+        while os.path.isfile(os.path.join(found, "__init__.py")) and os.path.dirname(found) != found:
+            found = os.path.dirname(found)
     with _REGISTRY_LOCK:
         _ROOTS[directory] = found
     return found

@@ -175,6 +175,21 @@ def configure_cross_file() -> None:
     crossfile.configure(call_timeout=LOOKUP_TIMEOUT, request_budget=LINT_CROSS_FILE_BUDGET)
 
 
+def use_workspace_folders(params: types.InitializeParams) -> None:
+    """Tell cross-file inference the client's workspace folders (its project roots)."""
+    from pygls.uris import to_fs_path
+
+    from dlx_lint import crossfile
+
+    uris = [folder.uri for folder in params.workspace_folders or []]
+    if not uris and params.root_uri:
+        uris = [params.root_uri]
+    paths = [to_fs_path(uri) for uri in uris if uri.startswith("file:")]
+    if not paths and params.root_path:
+        paths = [params.root_path]
+    crossfile.add_workspace_roots([p for p in paths if p])
+
+
 def cross_file_timeouts() -> int:
     """Lookups abandoned so far by every resolver of the process (a lint whose count grew may
     have missed cross-file facts; the server re-lints it once)."""

@@ -331,6 +331,7 @@ def create_server() -> DlxLintServer:
     @guarded()
     def initialize(ls: DlxLintServer, params: types.InitializeParams) -> None:
         ls.loop = asyncio.get_running_loop()
+        expert_module.use_workspace_folders(params)
         if params.initialization_options is not None:
             editor = ls.settings.update_editor(params.initialization_options, initialization=True)
             ls.apply_log_level()
