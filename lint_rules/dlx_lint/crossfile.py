@@ -18,9 +18,9 @@ jedi's temporary ``sys.path`` swaps cannot disturb imports on other threads.
 
 Bounded:
 
-* one jedi call runs at most `call_timeout` seconds as far as the caller is concerned (jedi
-  runs on a dedicated thread; a call that times out keeps running and its answer is cached for
-  the next request);
+* one lookup (jedi, then parsing the file it points to) runs at most `call_timeout` seconds as
+  far as the caller is concerned (both run on a dedicated thread; a lookup that times out keeps
+  running and its answer is cached for the next request);
 * `request` opens a per-request budget (seconds of waiting on jedi, thread-local, shared by the
   nested resolutions a request triggers); once spent, unresolved names stay unknown;
 * answers are cached per (importing directory, name) and validated by the target file's
@@ -240,10 +240,15 @@ class WorkspaceResolver:
 
     def _goto_safely(self, importing: str, qualname: str) -> _Answer | None:
         try:
-            return self._goto(importing, qualname)
+            answer = self._goto(importing, qualname)
         except Exception:  # jedi failing on odd code must not break linting
             logger.debug("dlx-lint: jedi could not resolve %s from %s", qualname, importing, exc_info=True)
             return None
+        if answer is not None:
+            # Parse the target here, on the jedi thread, so the caller's timeout bounds it too
+            # (a 5,000-line module takes most of a second); `definition` then hits the cache.
+            self._model(answer.path)
+        return answer
 
     def _goto(self, importing: str, qualname: str) -> _Answer | None:
         import jedi
