@@ -234,3 +234,14 @@ def test_workspace_root_from_markers_folders_and_packages(tmp_path, monkeypatch)
     assert crossfile.workspace_root(str(library / "mod.py")) == str(tmp_path)
     crossfile.add_workspace_roots([str(tmp_path / "lib")])  # an editor folder wins over markers
     assert crossfile.workspace_root(str(library / "mod.py")) == str(tmp_path / "lib")
+
+
+def test_cli_cross_file_in_worker_processes(workspace):
+    scripts = workspace / "scripts"
+    scripts.mkdir()
+    (scripts / "__init__.py").write_text("")
+    for index in range(16):  # 16 files and -j 2: two worker processes, each starting its own jedi
+        (scripts / f"train_{index}.py").write_text(TRAIN)
+    result = subprocess.run([sys.executable, "-m", "dlx_lint", "check", "--cross-file", "-j", "2", "--select", "DLX001", "scripts"],
+                            cwd=workspace, capture_output=True, text=True, timeout=300)
+    assert result.stdout.count("DLX001") == 16, result.stdout + result.stderr

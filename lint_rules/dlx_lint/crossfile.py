@@ -486,6 +486,21 @@ def resolver_for(path: str, settings: "Settings | None" = None) -> WorkspaceReso
         return _RESOLVERS.setdefault(root, resolver)
 
 
+def _forget_after_fork() -> None:
+    """A forked worker (``--jobs``) inherits neither the jedi thread nor jedi's subprocess:
+    start from scratch there instead of waiting on a thread that does not exist."""
+    global _EXECUTOR, _EXECUTOR_LOCK, _REGISTRY_LOCK
+    _EXECUTOR = None
+    _EXECUTOR_LOCK = threading.Lock()
+    _REGISTRY_LOCK = threading.Lock()
+    _RESOLVERS.clear()
+    _ROOTS.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def all_stats() -> dict[str, dict]:
     """Root -> `ResolverStats.snapshot()` of every resolver of this process."""
     with _REGISTRY_LOCK:
