@@ -60,7 +60,6 @@ def target_sections(model: "SemanticModel", target: Target, *, time_limit: float
     sections: list[str] = []
     qualname: str | None = None
     estimate: Estimate | None = None
-    defined_in: str | None = None
     if target.kind == "call":
         call = target.node
         assert isinstance(call, cst.Call)
@@ -70,6 +69,9 @@ def target_sections(model: "SemanticModel", target: Target, *, time_limit: float
             estimate = estimate_calls(model, [call], time_limit=time_limit).get(call)
             if estimate is not None and estimate.exact and estimate.count == 0 and estimate.kind == "layer":
                 estimate = None  # a parameter-free layer: its concept note (if any) says more
+            elif estimate is not None and estimate.kind == "class" and isinstance(target.anchor, cst.Name) \
+                    and target.anchor.value != estimate.label:
+                estimate.label = f"{target.anchor.value}(…) → {estimate.label}"  # a builder function
     elif target.kind == "class":
         info = model.classes.get(target.node)  # type: ignore[arg-type]
         if info is not None and info.is_module:
@@ -83,18 +85,11 @@ def target_sections(model: "SemanticModel", target: Target, *, time_limit: float
         if info is not None and info.is_module:
             estimate = estimate_class(info, time_limit=max(0.0, deadline - time.perf_counter()))
     if estimate is not None:
-        if defined_in is None:
-            defined_in = estimate_source(estimate)
-        sections.append(render_estimate(estimate, here=model.path, defined_in=defined_in))
+        sections.append(render_estimate(estimate, here=model.path, defined_in=estimate.defined_in))
     concept = concept_for(qualname)
     if concept is not None:
         sections.append(render_concept(concept, qualname))
     return sections
-
-
-def estimate_source(estimate: Estimate) -> str | None:
-    """The file defining the estimated class, when it is a class."""
-    return estimate.defined_in
 
 
 def _class_named(model: "SemanticModel", target: Target, qualname: str | None) -> "ClassInfo | None":

@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 import libcst as cst
 
-from .interpret import BudgetExceeded, Evaluator, _code
+from .interpret import BudgetExceeded, Evaluator
+from .support import _code
 from .layers import docs_url
-from .values import ClassRef, FuncRef, Instance, Ref, tally
+from .values import Instance, tally
 
 if TYPE_CHECKING:
     from ..semantic.classes import ClassInfo
@@ -278,21 +279,3 @@ def _observe(results: dict, calls: list[cst.Call], deadline: float, run) -> list
         results[call] = estimate
     return left
 
-
-def callee_kind(model: "SemanticModel", call: cst.Call) -> str | None:
-    """What the callee of `call` is, without running it: ``layer`` (a ``torch.nn`` class),
-    ``class`` (a workspace class), ``function`` (a workspace function), or None."""
-    evaluator = Evaluator(max_steps=2_000)
-    try:
-        callee = evaluator.standalone(model, call.func)
-    except BudgetExceeded:
-        return None
-    if isinstance(callee, Ref):
-        if callee.qualname.startswith("torch.nn."):
-            return "layer"
-        return "class" if evaluator.resolve(model, callee.qualname) is not None else None
-    if isinstance(callee, ClassRef):
-        return "class"
-    if isinstance(callee, FuncRef):
-        return "function"
-    return None
