@@ -244,3 +244,13 @@ def test_cli_cross_file_in_worker_processes(workspace):
     result = subprocess.run([sys.executable, "-m", "dlx_lint", "check", "--cross-file", "-j", "2", "--select", "DLX001", "scripts"],
                             cwd=workspace, capture_output=True, text=True, timeout=300)
     assert result.stdout.count("DLX001") == 16, result.stdout + result.stderr
+
+
+def test_jedi_is_imported_only_when_cross_file_inference_is_on(workspace):
+    code = ("import sys; from pathlib import Path; from dlx_lint.engine import lint_source; from dlx_lint.settings import Settings; "
+            f"p = Path({str(workspace / 'train.py')!r}); lint_source(str(p), p.read_text(), Settings()); "
+            "import dlx_lint.expert.hover, dlx_lint.expert.params; "
+            "print('jedi' in sys.modules, any(m.split('.')[0] in ('pygls', 'lsprotocol') for m in sys.modules)); "
+            "lint_source(str(p), p.read_text(), Settings(cross_file=True)); print('jedi' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["False", "False", "True"], result.stderr
