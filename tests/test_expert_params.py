@@ -103,6 +103,7 @@ def _run(source: str) -> dict:
 
 
 @pytest.mark.parametrize("expression", LAYER_CASES)
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # torch's note on TransformerEncoder speed
 def test_layer_estimate_equals_torch(expression):
     source = HEADER + f"layer = {expression}\n"
     model = _model(source)
