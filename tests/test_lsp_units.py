@@ -235,3 +235,28 @@ def test_the_engine_and_cli_do_not_import_the_language_server_libraries():
     code = "import sys, dlx_lint.cli, dlx_lint.engine, dlx_lint.incremental, dlx_lint.notebook; print(sorted(m for m in sys.modules if m.split('.')[0] in ('pygls', 'lsprotocol', 'dlx_lint_server')))"
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == "[]"
+
+
+def test_expert_settings_defaults_and_problems():
+    defaults = parse_editor_settings({})
+    assert defaults.cross_file is True and defaults.inlay_parameter_counts is False
+    chosen = parse_editor_settings({"crossFile": False, "inlayHints": {"parameterCounts": True}})
+    assert chosen.cross_file is False and chosen.inlay_parameter_counts is True
+    assert parse_editor_settings({"inlayHints.parameterCounts": True}).inlay_parameter_counts is True
+    wrong = parse_editor_settings({"crossFile": "no"})
+    assert wrong.cross_file is True and any("crossFile" in p for p in wrong.problems)
+    store = SettingsStore()
+    assert store.resolve(None).engine.cross_file is True
+    store.update_editor({"crossFile": False})
+    assert store.resolve(None).engine.cross_file is False
+
+
+def test_hover_combines_the_rule_explanation_and_the_expert_part():
+    rules_range = types.Range(start=types.Position(line=1, character=0), end=types.Position(line=1, character=9))
+    expert_range = types.Range(start=types.Position(line=1, character=3), end=types.Position(line=1, character=9))
+    rules = types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="**DLX011**"), range=rules_range)
+    both = hover.combine(rules, ("**12 parameters**", expert_range))
+    assert both.contents.value == "**DLX011**\n\n---\n\n**12 parameters**" and both.range == rules_range
+    alone = hover.combine(None, ("**12 parameters**", expert_range), markdown=False)
+    assert alone.contents.kind == types.MarkupKind.PlainText and alone.range == expert_range
+    assert hover.combine(rules, None) is rules and hover.combine(None, None) is None

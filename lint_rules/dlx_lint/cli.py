@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     fixes.add_argument("--unsafe-fixes", action="store_true", help="also apply (and count as fixable) fixes that may change behaviour")
     fixes.add_argument("--diff", action="store_true", help="print a unified diff of what --fix would change and write nothing; exit 1 if there is something to fix")
     fixes.add_argument("--show-fixes", action="store_true", help="with --fix or --diff, list the fixes per file and rule")
+    settings.add_argument(
+        "--cross-file", action="store_true",
+        help="follow names imported from other modules of the project (an optimizer returned by a helper in utils.py, a model "
+        "class from models.py) with jedi's static analysis; slower, and turns the result cache off",
+    )
     output = check.add_argument_group("output")
     output.add_argument(
         "--output-format", choices=_format_names(), default="concise", metavar="FORMAT",
@@ -200,6 +205,7 @@ def _run_check(args: argparse.Namespace) -> int:
         exclude=tuple(args.exclude) if args.exclude is not None else None,
         extend_exclude=tuple(args.extend_exclude),
         target_torch_version=args.target_torch_version,
+        cross_file=args.cross_file,
     )
     paths = args.paths
     use_stdin = paths == ["-"] or (not paths and args.stdin_filename is not None)
@@ -248,8 +254,9 @@ def _check_stdin(filename: str | None, resolver, sources: dict[str, str]) -> lis
 
 
 def _open_cache(args: argparse.Namespace, resolver):
-    """The run's result cache, or None with ``--no-cache``."""
-    if args.no_cache:
+    """The run's result cache, or None with ``--no-cache`` or ``--cross-file`` (a file's findings
+    then depend on other files, which the per-file cache key does not cover)."""
+    if args.no_cache or args.cross_file:
         return None
     from .cache import Cache, resolve_cache_dir
 

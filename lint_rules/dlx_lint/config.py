@@ -100,6 +100,7 @@ class Overrides:
         exclude: replaces the file's ``exclude`` when not None.
         extend_exclude: added to the file's ``extend-exclude``.
         target_torch_version: replaces the file's value when not None.
+        cross_file: turn on cross-file inference (``--cross-file``; the editor's ``crossFile``).
     """
 
     select: tuple[str, ...] | None = None
@@ -108,6 +109,7 @@ class Overrides:
     exclude: tuple[str, ...] | None = None
     extend_exclude: tuple[str, ...] = ()
     target_torch_version: tuple[int, int] | None = None
+    cross_file: bool = False
 
 
 def parse_torch_version(text: str) -> tuple[int, int]:
@@ -300,6 +302,7 @@ def build_settings(config: FileConfig | None, overrides: Overrides = Overrides()
         project_root=base.root if config is not None else None,
         extend_safe_fixes=base.extend_safe_fixes,
         extend_unsafe_fixes=base.extend_unsafe_fixes,
+        cross_file=overrides.cross_file,
     )
 
 

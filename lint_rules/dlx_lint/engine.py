@@ -10,6 +10,7 @@ raw file contents); `dlx_lint.fixer` applies the fixes.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import io
 import os
 import tokenize
@@ -114,8 +115,19 @@ def lint_source(path: str, source: str, settings: Settings | None = None, *, rai
         if SYNTAX_ERROR not in enabled:
             return []
         return [file_diagnostic(SYNTAX_ERROR, path, "file too deeply nested to parse", settings)]
-    model = SemanticModel(module, source, path, settings)
+    model = build_model(module, source, path, settings)
     return check_model(model, rules, settings, raise_errors=raise_errors)
+
+
+def build_model(module: cst.Module, source: str, path: str, settings: Settings) -> SemanticModel:
+    """The semantic model of a parsed file, with the cross-file resolver of its workspace when
+    ``settings.cross_file`` is on (and the file is on disk and jedi is installed)."""
+    resolver = None
+    if settings.cross_file:
+        from .crossfile import resolver_for
+
+        resolver = resolver_for(path, settings)
+    return SemanticModel(module, source, path, settings, resolver=resolver)
 
 
 def applicable_rules(source: str, enabled: frozenset[str]) -> list[Rule]:
@@ -135,22 +147,24 @@ def check_model(model: SemanticModel, rules: list[Rule], settings: Settings, *, 
     errors: list[Diagnostic] = []
     failed: set[str] = set()
     seen: set[tuple[str, int]] = set()
-    for rule in rules:
-        try:
-            for finding in rule.check(model):
-                key = (rule.code, id(finding.node))
-                if key not in seen:
-                    seen.add(key)
-                    found.append((rule, finding))
-        except Exception as error:  # a crashing rule must not take the run down
-            if raise_errors:
-                raise
-            failed.add(rule.code)
-            errors.append(file_diagnostic(
-                INTERNAL_ERROR, path,
-                f"rule {rule.code} ({rule.name}) failed on this file: {type(error).__name__}: {error}; please report it",
-                settings,
-            ))
+    request = getattr(model.resolver, "request", None)
+    with request() if request is not None else contextlib.nullcontext():  # one time budget for the file
+        for rule in rules:
+            try:
+                for finding in rule.check(model):
+                    key = (rule.code, id(finding.node))
+                    if key not in seen:
+                        seen.add(key)
+                        found.append((rule, finding))
+            except Exception as error:  # a crashing rule must not take the run down
+                if raise_errors:
+                    raise
+                failed.add(rule.code)
+                errors.append(file_diagnostic(
+                    INTERNAL_ERROR, path,
+                    f"rule {rule.code} ({rule.name}) failed on this file: {type(error).__name__}: {error}; please report it",
+                    settings,
+                ))
     enabled = settings.enabled_codes(path)
     track_noqa = UNUSED_NOQA in enabled
     if not found and not track_noqa:

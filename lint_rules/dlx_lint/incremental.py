@@ -28,8 +28,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from .diagnostics import Diagnostic
-from .engine import SYNTAX_ERROR, applicable_rules, check_model, file_diagnostic, syntax_error_diagnostic
-from .semantic.model import SemanticModel
+from .engine import SYNTAX_ERROR, applicable_rules, build_model, check_model, file_diagnostic, syntax_error_diagnostic
 from .settings import Settings
 
 _WRAPPER_NAME = "_"
@@ -345,5 +344,5 @@ class IncrementalLinter:
             if SYNTAX_ERROR not in enabled:
                 return []
             return [file_diagnostic(SYNTAX_ERROR, path, "file too deeply nested to parse", settings)]
-        model = SemanticModel(module, source, path, settings)
+        model = build_model(module, source, path, settings)
         return check_model(model, rules, settings)

@@ -34,6 +34,8 @@ class Settings:
         extend_safe_fixes: selectors of rules whose unsafe fixes are treated as safe.
         extend_unsafe_fixes: selectors of rules whose safe fixes are treated as unsafe (wins
             over `extend_safe_fixes` for a rule named in both). Display-only fixes stay so.
+        cross_file: follow names imported from other modules of the workspace with jedi
+            (`dlx_lint.crossfile`), so rules see what a helper of another file returns.
     """
 
     select: tuple[str, ...] | None = None
@@ -46,6 +48,7 @@ class Settings:
     project_root: str | None = None
     extend_safe_fixes: tuple[str, ...] = ()
     extend_unsafe_fixes: tuple[str, ...] = ()
+    cross_file: bool = False
     _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def validate(self) -> None:

@@ -60,6 +60,8 @@ class Target:
             thread while a job runs).
         cell_uris: for a notebook, the cell URIs published last time (to clear removed cells).
         running: a lint job for this target is queued or running.
+        retried_version: the document version last re-linted because cross-file lookups ran
+            out of time (at most one retry per version).
     """
 
     uri: str
@@ -69,6 +71,7 @@ class Target:
     cache: Any = None
     cell_uris: set[str] = field(default_factory=set)
     running: bool = False
+    retried_version: Any = None
 
 
 # snapshot(target) -> job or None; runs on the event loop, must be quick.
@@ -100,6 +103,8 @@ class DocumentStore:
         self._tasks: set[asyncio.Task] = set()
         self._waiters: dict[str, list[asyncio.Future]] = {}
         self._result_counter = 0
+        self._holds = 0
+        self._held: set[str] = set()
 
     def open(self, uri: str, *, is_notebook: bool = False) -> Target:
         """Start tracking a document (re-opening resets it)."""
@@ -158,11 +163,27 @@ class DocumentStore:
         target = self.targets.get(uri)
         return target is not None and target.generation == generation
 
+    def hold(self) -> None:
+        """Keep lints from starting (settings are being fetched from the client): a result
+        computed with the old settings would be published as the document's current one."""
+        self._holds += 1
+
+    def release(self) -> None:
+        """Undo one `hold`; when none is left, lint what was held back."""
+        self._holds = max(0, self._holds - 1)
+        if self._holds == 0:
+            held, self._held = self._held, set()
+            for uri in held:
+                self.request_lint(uri, 0)
+
     def _start(self, uri: str, generation: int) -> None:
         target = self.targets.get(uri)
         if target is None or target.generation != generation:
             return
         target.timer = None
+        if self._holds:
+            self._held.add(uri)
+            return
         try:
             job = self._snapshot(target)
         except Exception:

@@ -1,8 +1,9 @@
-"""Hover: the rule's short explanation over a flagged range or over a code in ``# noqa:``.
+"""Hover: the rule's short explanation over a flagged range or over a code in ``# noqa:``,
+followed by the expert hover (`expert.hover`: parameter and memory estimates, concept notes).
 
 The text comes from the engine (`dlx_lint.explain.render_hover`: title, message, what, why,
-how to fix, link to the full documentation); this module only finds which rule the cursor
-is on.
+how to fix, link to the full documentation; `dlx_lint.expert.hover`); this module only finds
+which rule the cursor is on and joins the parts.
 """
 
 from __future__ import annotations
@@ -115,3 +116,17 @@ def hover(
     value, range_ = found
     kind = types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText
     return types.Hover(contents=types.MarkupContent(kind=kind, value=value), range=range_)
+
+
+def combine(rules: types.Hover | None, expert: tuple[str, types.Range] | None, *, markdown: bool = True) -> types.Hover | None:
+    """One hover from the rule part and the expert part (either may be None): the rule
+    explanation first, then the expert text; the rule part's range wins."""
+    if expert is None:
+        return rules
+    text, range_ = expert
+    if rules is None:
+        kind = types.MarkupKind.Markdown if markdown else types.MarkupKind.PlainText
+        return types.Hover(contents=types.MarkupContent(kind=kind, value=text), range=range_)
+    contents = rules.contents
+    assert isinstance(contents, types.MarkupContent)
+    return types.Hover(contents=types.MarkupContent(kind=contents.kind, value=contents.value + _SEPARATOR + text), range=rules.range)

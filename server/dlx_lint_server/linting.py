@@ -78,9 +78,18 @@ class NotebookJob:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What to publish: one entry per text document or notebook cell."""
+    """What to publish: one entry per text document or notebook cell.
+
+    Attributes:
+        files: the results.
+        incomplete: cross-file lookups ran out of time during this lint (a later lint, when
+            jedi has answered in the background, may find more).
+        version: the linted version (text documents).
+    """
 
     files: tuple[PublishedFile, ...]
+    incomplete: bool = False
+    version: int | None = None
 
 
 def _published(uri: str, version: int | None, text: str, diagnostics: list[Diagnostic], settings: EffectiveSettings, encoding: str) -> PublishedFile:
@@ -109,8 +118,11 @@ def lint_job(job: Any) -> Outcome | None:
     """Lint a `TextJob` or `NotebookJob`; None (and a logged error) when the engine fails."""
     try:
         if isinstance(job, TextJob):
+            before = _timeouts() if job.settings.engine.cross_file else 0
             diagnostics = lint_text(job)
-            return Outcome((_published(job.uri, job.version, job.text, diagnostics, job.settings, job.encoding),))
+            incomplete = job.settings.engine.cross_file and _timeouts() > before
+            return Outcome((_published(job.uri, job.version, job.text, diagnostics, job.settings, job.encoding),),
+                           incomplete=incomplete, version=job.version)
         if isinstance(job, NotebookJob):
             by_cell = lint_notebook_cells(job.path, job.cells, job.settings.engine)
             files = []
@@ -123,6 +135,12 @@ def lint_job(job: Any) -> Outcome | None:
         return None
     logger.error("dlx-lint: unknown lint job %r", job)
     return None
+
+
+def _timeouts() -> int:
+    from .expert import cross_file_timeouts
+
+    return cross_file_timeouts()
 
 
 def lint_once(path: str, text: str, settings: EffectiveSettings) -> list[Diagnostic]:

@@ -23,7 +23,7 @@ from pygls.uris import to_fs_path, uri_scheme
 
 from dlx_lint import __version__
 
-from . import code_actions, hover as hover_module
+from . import code_actions, expert as expert_module, hover as hover_module
 from .convert import UTF16
 from .documents import DocumentStore, Target
 from .linting import NotebookJob, Outcome, TextJob, lint_job, split_lines
@@ -35,6 +35,7 @@ logger = logging.getLogger("dlx_lint_server")
 PYTHON_LANGUAGE_IDS = ("python", "ipython")
 PYTHON_SUFFIXES = (".py", ".pyi")
 PYPROJECT_GLOB = "**/pyproject.toml"
+RETRY_AFTER_MS = 1000
 WATCHER_REGISTRATION_ID = "dlx-lint-pyproject-watcher"
 
 NOTEBOOK_SYNC = types.NotebookDocumentSyncOptions(
@@ -142,6 +143,7 @@ class DlxLintServer(LanguageServer):
         self.loop: asyncio.AbstractEventLoop | None = None
         self.reported_problems: set[str] = set()
         self.watching_files = False
+        self.expert = expert_module.ExpertService()
 
     def report_server_error(self, error: Exception, source) -> None:
         """Log protocol-level errors (unreadable JSON, ...) instead of pygls' default popup:
@@ -222,7 +224,12 @@ class DlxLintServer(LanguageServer):
         return TextJob(target, target.uri, document.version, document.source, path, effective, encoding)
 
     def publish(self, target: Target, outcome: Outcome) -> None:
-        """Send an outcome's diagnostics (called only while it is current)."""
+        """Send an outcome's diagnostics (called only while it is current). A lint whose
+        cross-file lookups ran out of time is repeated once for that version, a second later,
+        when jedi has usually answered in the background."""
+        if outcome.incomplete and target.retried_version != outcome.version:
+            target.retried_version = outcome.version
+            self.store.request_lint(target.uri, RETRY_AFTER_MS)
         published_uris = set()
         pull = self.pull_mode and not target.is_notebook
         for file in outcome.files:
@@ -259,6 +266,43 @@ class DlxLintServer(LanguageServer):
         for uri in list(self.store.targets):
             self.store.request_lint(uri, 0)
 
+    def refresh_inlay_hints(self) -> None:
+        """Ask the client to re-request inlay hints (settings changed), when it supports that."""
+        if self.client_supports("workspace.inlay_hint.refresh_support"):
+            self.workspace_inlay_hint_refresh(None)
+
+    def linted_module(self, uri: str, text: str):
+        """The lint thread's parse of `text` for `uri`, when its last parse was of that text
+        (libcst trees are immutable, so sharing it across threads is safe), else None."""
+        target = self.store.targets.get(uri)
+        layout = getattr(getattr(target, "cache", None), "layout", None)
+        if layout is not None and layout.text == text:
+            return layout.module
+        return None
+
+    async def run_expert(self, uri: str, document, work, wait: float):
+        """Run `work(analysis, lines, encoding)` on the expert thread for the document's
+        current text; None when the text does not parse or the answer takes longer than
+        `wait` seconds (the work then finishes in the background and fills the caches)."""
+        path, fs_path = self.engine_path(uri)
+        settings = self.settings.resolve(fs_path).engine
+        text = document.source
+        lines = split_lines(text)
+        encoding = self.encoding
+        module = self.linted_module(uri, text)
+        expert = self.expert
+
+        def run():
+            analysis = expert.analysis(uri, text, path, settings, module)
+            return None if analysis is None else work(analysis, lines, encoding)
+
+        future = asyncio.get_running_loop().run_in_executor(expert.executor, run)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), wait)
+        except asyncio.TimeoutError:
+            logger.info("dlx-lint: expert request for %s took longer than %.1f s", uri, wait)
+            return None
+
     def is_python(self, document: types.TextDocumentItem) -> bool:
         """A Python document by language id, or by file suffix when the id is missing."""
         language = (document.language_id or "").lower()
@@ -281,11 +325,13 @@ class DlxLintServer(LanguageServer):
 def create_server() -> DlxLintServer:
     """Build a server with every feature registered (a fresh instance per call)."""
     server = DlxLintServer()
+    expert_module.configure_cross_file()
 
     @server.feature(types.INITIALIZE)
     @guarded()
     def initialize(ls: DlxLintServer, params: types.InitializeParams) -> None:
         ls.loop = asyncio.get_running_loop()
+        expert_module.use_workspace_folders(params)
         if params.initialization_options is not None:
             editor = ls.settings.update_editor(params.initialization_options, initialization=True)
             ls.apply_log_level()
@@ -307,7 +353,11 @@ def create_server() -> DlxLintServer:
             ]))
             ls.watching_files = True
         before = ls.settings.editor
-        await ls.pull_configuration()
+        ls.store.hold()
+        try:
+            await ls.pull_configuration()
+        finally:
+            ls.store.release()
         if ls.settings.editor != before:
             ls.relint_all()
 
@@ -318,6 +368,9 @@ def create_server() -> DlxLintServer:
             return
         ls.store.open(params.text_document.uri)
         ls.store.request_lint(params.text_document.uri, 0)
+        _path, fs_path = ls.engine_path(params.text_document.uri)
+        if fs_path is not None and ls.settings.editor.cross_file:
+            ls.expert.executor.submit(expert_module.warm_up, fs_path, ls.settings.resolve(fs_path).engine)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     @guarded()
@@ -342,6 +395,7 @@ def create_server() -> DlxLintServer:
     @guarded()
     def did_close(ls: DlxLintServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
+        ls.expert.forget(uri)
         if ls.store.close(uri) is not None:
             if ls.pull_mode:  # the client forgets pulled diagnostics of closed documents
                 ls.store.published.pop(uri, None)
@@ -386,12 +440,17 @@ def create_server() -> DlxLintServer:
     async def did_change_configuration(ls: DlxLintServer, params: types.DidChangeConfigurationParams) -> None:
         settings = params.settings
         if ls.client_supports("workspace.configuration"):
-            await ls.pull_configuration()
+            ls.store.hold()  # documents opened meanwhile must be linted with the new settings
+            try:
+                await ls.pull_configuration()
+            finally:
+                ls.store.release()
         elif isinstance(settings, dict):
             editor = ls.settings.update_editor(settings)
             ls.apply_log_level()
             ls.notify_problems(editor.problems)
         ls.relint_all()
+        ls.refresh_inlay_hints()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     @guarded()
@@ -402,17 +461,35 @@ def create_server() -> DlxLintServer:
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     @guarded()
-    def hover(ls: DlxLintServer, params: types.HoverParams) -> types.Hover | None:
+    async def hover(ls: DlxLintServer, params: types.HoverParams) -> types.Hover | None:
         uri = params.text_document.uri
         document = ls.document(uri)
         if document is None:
             return None
         formats = getattr(getattr(getattr(ls.client_capabilities, "text_document", None), "hover", None), "content_format", None)
         markdown = not formats or types.MarkupKind.Markdown in formats
-        return hover_module.hover(
+        rules = hover_module.hover(
             ls.store.published.get(uri), split_lines(document.source), params.position,
             encoding=ls.encoding, markdown=markdown,
         )
+        position = params.position
+        found = await ls.run_expert(uri, document, lambda analysis, lines, encoding: expert_module.hover(analysis, lines, position, encoding),
+                                    expert_module.HOVER_WAIT_SECONDS)
+        return hover_module.combine(rules, found, markdown=markdown)
+
+    @server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False))
+    @guarded(default=[])
+    async def inlay_hint(ls: DlxLintServer, params: types.InlayHintParams) -> list[types.InlayHint]:
+        if not ls.settings.editor.inlay_parameter_counts:
+            return []
+        uri = params.text_document.uri
+        document = ls.document(uri)
+        if document is None:
+            return []
+        range_ = params.range
+        hints = await ls.run_expert(uri, document, lambda analysis, lines, encoding: expert_module.inlay_hints(analysis, lines, range_, encoding),
+                                    expert_module.INLAY_SECONDS + expert_module.HOVER_WAIT_SECONDS)
+        return hints or []
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -471,6 +548,7 @@ def create_server() -> DlxLintServer:
     @guarded()
     def shutdown(ls: DlxLintServer, params: None) -> None:
         ls.store.shutdown()
+        ls.expert.shutdown()
 
     return server
 

@@ -12,6 +12,10 @@ Settings keys (all optional)::
     logLevel                          "error" | "warning" | "info" | "debug" (default "warning")
     codeAction.fixViolation.enable          bool, default true
     codeAction.disableRuleComment.enable    bool, default true
+    crossFile                         bool, default true: follow imports of workspace modules
+                                      with jedi (rules and hovers; `dlx_lint.crossfile`)
+    inlayHints.parameterCounts        bool, default false: parameter counts after layer and
+                                      module constructor calls
 
 The object may also be wrapped as ``{"dlx-lint": {...}}`` or ``{"settings": {...}}``
 (what VS Code extensions usually send); dotted keys (``"codeAction.fixViolation.enable"``)
@@ -61,6 +65,8 @@ class EditorSettings:
         log_level: a `logging` level number.
         fix_violation_enabled: offer the rules' fixes as code actions.
         disable_rule_comment_enabled: offer "Disable DLXnnn for this line".
+        cross_file: cross-file inference with jedi (rules and hovers).
+        inlay_parameter_counts: show parameter counts as inlay hints.
         problems: human-readable problems found while reading the settings (unknown rule
             selectors, wrong types); reported to the user once.
     """
@@ -76,6 +82,8 @@ class EditorSettings:
     log_level: int = logging.WARNING
     fix_violation_enabled: bool = True
     disable_rule_comment_enabled: bool = True
+    cross_file: bool = True
+    inlay_parameter_counts: bool = False
     problems: tuple[str, ...] = ()
 
 
@@ -193,6 +201,8 @@ def parse_editor_settings(raw: Any) -> EditorSettings:
         log_level=level_number,
         fix_violation_enabled=boolean("codeAction.fixViolation.enable", True),
         disable_rule_comment_enabled=boolean("codeAction.disableRuleComment.enable", True),
+        cross_file=boolean("crossFile", True),
+        inlay_parameter_counts=boolean("inlayHints.parameterCounts", False),
         problems=tuple(problems),
     )
 
@@ -275,10 +285,11 @@ class SettingsStore:
                     self._config_errors_reported.add(message)
                     self.pending_messages.append(f"dlx-lint: ignoring invalid configuration: {message}")
                 file_config = None
-        overrides = Overrides(select=editor.select, extend_select=editor.extend_select, ignore=editor.ignore)
+        overrides = Overrides(select=editor.select, extend_select=editor.extend_select, ignore=editor.ignore,
+                              cross_file=editor.cross_file)
         severity = dict(editor.severity)
         if file_config is not None and editor.configuration_preference == FILESYSTEM_FIRST:
-            overrides = Overrides()
+            overrides = Overrides(cross_file=editor.cross_file)
             file_codes: set[str] = set()
             for selector, _ in file_config.severity:
                 file_codes |= resolve_selector(selector)
@@ -287,5 +298,5 @@ class SettingsStore:
             engine = build_settings(file_config, overrides)
         except ConfigError as error:  # selectors were checked already; be safe anyway
             logger.warning("settings: %s", error)
-            engine = build_settings(file_config, Overrides())
+            engine = build_settings(file_config, Overrides(cross_file=editor.cross_file))
         return EffectiveSettings(engine=engine, severity=severity, config_path=file_config.path if file_config else None)

@@ -94,7 +94,8 @@ def unmoded_forwards(model: "SemanticModel") -> list[tuple[cst.Call, str, EvalRe
                 eval_paths, moded = modes.get(call, (frozenset(), frozenset()))
                 if _in_eval(path, eval_paths) or _in_eval(path, moded):
                     continue  # in eval mode, or its mode was chosen explicitly on every path
-                if origin.cls is not None and not mode_dependent(model, origin.cls):
+                info = origin.class_info  # same-file, or another file's through the resolver
+                if info is not None and not mode_dependent(info.model, info):
                     continue
                 found.append((call, path, region))
                 break

@@ -50,6 +50,10 @@ class Origin:
         guessed: True only for clause 10's guess (an unannotated name called like a model in
             a file defining exactly one model class); such an origin may silence a rule
             (DLX008's guard) but never makes one fire.
+        foreign: the class it is an instance of when that class is defined in another file of
+            the workspace (found by the model's cross-file resolver). Kept apart from `cls` so
+            that rules walking a class's methods with *this* file's model never meet nodes of
+            another tree; `foreign.model` is the other file's model.
     """
 
     kind: Kind
@@ -57,6 +61,12 @@ class Origin:
     cls: "ClassInfo | None" = None
     certain: bool = True
     guessed: bool = False
+    foreign: "ClassInfo | None" = None
+
+    @property
+    def class_info(self) -> "ClassInfo | None":
+        """The class of the value, same-file or foreign (use ``class_info.model`` with it)."""
+        return self.cls if self.cls is not None else self.foreign
 
     @property
     def is_module(self) -> bool:
@@ -223,6 +233,7 @@ def combine(origins: list[Origin], *, ignore_none: bool = False) -> Origin:
         return UNKNOWN
     first = known[0]
     classes = {o.cls for o in known}
+    foreign = {o.foreign for o in known}
     qualnames = {o.qualname for o in known}
     return Origin(
         first.kind,
@@ -230,6 +241,7 @@ def combine(origins: list[Origin], *, ignore_none: bool = False) -> Origin:
         first.cls if len(classes) == 1 else None,
         certain=all(o.certain for o in known),
         guessed=any(o.guessed for o in known),
+        foreign=first.foreign if len(foreign) == 1 else None,
     )
 
 
@@ -247,7 +259,7 @@ def _call_origin(model: "SemanticModel", call: cst.Call, scope: "Scope") -> Orig
             return known
         if qualname.endswith(".from_pretrained") and _looks_like_model_class(qualname[: -len(".from_pretrained")]):
             return Origin(Kind.MODULE, qualname)
-        return UNKNOWN
+        return resolved_origin(model, qualname, called=True)
     if isinstance(func, cst.Name):
         return _local_callable_origin(model, func.value, scope, call)
     if isinstance(func, cst.Attribute):
@@ -279,6 +291,61 @@ def _call_origin(model: "SemanticModel", call: cst.Call, scope: "Scope") -> Orig
         if callee is not None:
             return returned_origin(model, callee)
     return UNKNOWN
+
+
+# Libraries whose names are never workspace definitions: asking the resolver about them would
+# only cost time.
+_LIBRARY_PREFIXES = ("torch", "numpy", "transformers", "torchvision", "timm", "lightning", "pytorch_lightning", "typing",
+                     "collections", "os", "sys", "math", "functools", "itertools", "logging", "dataclasses", "builtins")
+
+
+def resolved_origin(model: "SemanticModel", qualname: str, *, called: bool) -> Origin:
+    """The origin of a value built by (``called``) or annotated with (not ``called``) a name
+    imported from another workspace module, through the model's cross-file resolver.
+
+    A class gives its kind (module, loss, optimizer) with the class as `Origin.foreign`; a
+    called function gives the common origin of its ``return`` values, analysed in its own
+    file's model. UNKNOWN without a resolver, for library names, or when the resolver cannot
+    find a definition (in time).
+    """
+    resolver = model.resolver
+    if resolver is None or qualname.split(".", 1)[0] in _LIBRARY_PREFIXES:
+        return UNKNOWN
+    key = ("resolved-origin", qualname, called)
+    cached = model._cache.get(key)
+    if cached is not None:
+        return cached
+    model._cache[key] = UNKNOWN  # a cycle through imports resolves to unknown
+    result = UNKNOWN
+    definition = resolver.definition(model, qualname)
+    if definition is not None:
+        foreign_model = definition.model
+        node = definition.node
+        if isinstance(node, cst.ClassDef):
+            info = foreign_model.classes.get(node)
+            if info is not None:
+                result = _class_origin(info)
+        elif called:
+            result = _localised(returned_origin(foreign_model, node), model)
+    model._cache[key] = result
+    return result
+
+
+def _class_origin(info: "ClassInfo") -> Origin:
+    """The origin of an instance of a class of another file (its `foreign` class)."""
+    if info.is_optimizer:
+        return Origin(Kind.OPTIMIZER, None, None, foreign=info)
+    if info.is_module:
+        return Origin(Kind.LOSS if info.is_loss else Kind.MODULE, None, None, foreign=info)
+    return UNKNOWN
+
+
+def _localised(origin: Origin, model: "SemanticModel") -> Origin:
+    """An origin computed in another file's model, made safe for `model`: a class of that file
+    moves from `cls` (same-file by contract) to `foreign`."""
+    if origin.cls is not None and origin.cls.model is not model:
+        return Origin(origin.kind, origin.qualname, None, certain=origin.certain, guessed=origin.guessed, foreign=origin.cls)
+    return origin
 
 
 def _looks_like_model_class(qualname: str) -> bool:
@@ -463,7 +530,9 @@ def annotation_origin(model: "SemanticModel", annotation: cst.BaseExpression, sc
         if qualname in ("torch.Tensor", "torch.FloatTensor", "torch.LongTensor"):
             return Origin(Kind.TENSOR, qualname)
         known = classify_qualname(qualname)
-        return known if known is not None and known.kind is not Kind.TENSOR else UNKNOWN
+        if known is not None:
+            return known if known.kind is not Kind.TENSOR else UNKNOWN
+        return resolved_origin(model, qualname, called=False)
     name = dotted_name(node)
     if name is not None and "." not in name:
         info = model.classes_by_name.get(name)

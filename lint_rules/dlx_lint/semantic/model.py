@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..settings import Settings
     from .classes import ClassInfo
     from .kinds import Origin
+    from .resolver import Resolver
 
 _STATEMENT_BASES = (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.SimpleStatementLine)
 _IS_STATEMENT: dict[type, bool] = {}
@@ -43,6 +44,9 @@ class SemanticModel:
         source: its text (used for the prefilter and suppression comments).
         path: the file's path as given by the caller (for messages only).
         settings: effective settings (rules read e.g. the target torch version).
+        resolver: optional cross-file resolver (`dlx_lint.semantic.resolver.Resolver`): when
+            given, names imported from other modules of the workspace are followed to their
+            definitions (`kinds.origin_of`, the expert hovers); None keeps the model to this file.
 
     Attributes:
         parent: node -> parent node, for every code-bearing node.
@@ -57,11 +61,13 @@ class SemanticModel:
         order: statement node -> position in source order (pre-order index).
     """
 
-    def __init__(self, module: cst.Module, source: str, path: str = "<string>", settings: "Settings | None" = None):
+    def __init__(self, module: cst.Module, source: str, path: str = "<string>", settings: "Settings | None" = None,
+                 resolver: "Resolver | None" = None):
         self.module = module
         self.source = source
         self.path = path
         self.settings = settings
+        self.resolver = resolver
         self.parent: dict[cst.CSTNode, cst.CSTNode] = {}
         self.scopes: dict[cst.CSTNode, Scope] = {}
         self.scope_of_node: dict[cst.CSTNode, Scope] = {}
