@@ -238,3 +238,49 @@ def _plain_import_target(statement: cst.Import, local: str) -> str | None:
         if bound == local:
             return full
     return None
+
+
+def calls_resolving_to(model: "SemanticModel", lasts: frozenset[str], accept) -> list[tuple[cst.Call, str]]:
+    """Calls whose callee resolves to a qualified name that `accept(qualname)` approves.
+
+    Candidates come from the call indexes: calls ``x.<last>(...)`` and ``<last>(...)`` for each
+    name in `lasts`, plus calls of local names imported (or assigned) from an approved name
+    (``from torchvision.models import resnet18 as r18``). Source order.
+
+    Args:
+        model: the file's semantic model.
+        lasts: last components of the qualified names of interest.
+        accept: predicate on a resolved qualified name.
+    """
+    names = set()
+    for last in lasts:
+        if last in model.calls_by_name:
+            names.add(last)
+    for binding in import_bindings(model):
+        if binding.target in model.calls_by_name and binding.qualname and accept(binding.qualname):
+            names.add(binding.target)
+    candidates: list[cst.Call] = []
+    for last in lasts:
+        candidates.extend(model.calls_by_attr.get(last, ()))
+    for name in names:
+        candidates.extend(model.calls_by_name.get(name, ()))
+    found = []
+    for call in candidates:
+        qualname = model.qualname(call.func)
+        if qualname is not None and accept(qualname):
+            found.append((call, qualname))
+    found.sort(key=lambda item: model.order_of(item[0]))
+    return found
+
+
+def keyword_arg(call: cst.Call, name: str) -> cst.Arg | None:
+    """The ``name=`` argument of `call`, or None."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def has_star_kwargs(call: cst.Call) -> bool:
+    """Whether the call passes ``**kwargs`` (its keyword arguments are then unknown)."""
+    return any(arg.star == "**" for arg in call.args)
