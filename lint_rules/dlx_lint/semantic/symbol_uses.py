@@ -9,6 +9,9 @@ Cost: the table's last name components are first looked up in the source text; c
 taken from the model's call indexes (``calls_by_attr``/``calls_by_name``). Only when the text
 shows a reference that is not a call (``x = torch.symeig``, ``@torch.cuda.amp.custom_fwd``, a
 name imported from a deprecated location) is the parent map scanned for Name/Attribute nodes.
+
+Compatibility fallbacks (the deprecated spelling chosen only when the replacement is missing,
+see `dlx_lint.semantic.compat`) are not uses.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from ..deprecations import Entry, Table, table
+from .compat import is_compat_fallback, name_may_hold_other
 from .names import dotted_name
 
 if TYPE_CHECKING:
@@ -114,9 +118,15 @@ def _compute_uses(model: "SemanticModel") -> list[SymbolUse]:
 
     def add(node: cst.CSTNode, qualname: str | None) -> None:
         entry = tbl.find(qualname)
-        if entry is not None and id(node) not in seen:
-            seen.add(id(node))
-            uses.append(SymbolUse(node, qualname, entry))  # type: ignore[arg-type]
+        if entry is None or id(node) in seen:
+            return
+        seen.add(id(node))
+        callee = node.func if isinstance(node, cst.Call) else node
+        if isinstance(callee, cst.Name) and name_may_hold_other(model, callee):
+            return  # bound to the replacement too (try/except imports): either may be called
+        if is_compat_fallback(model, node, entry):
+            return
+        uses.append(SymbolUse(node, qualname, entry))  # type: ignore[arg-type]
 
     aliases = _alias_names(model, tbl, lasts)
     for last in lasts:
@@ -219,7 +229,7 @@ def _compute_imports(model: "SemanticModel") -> list[SymbolImport]:
             # `import a.b.c` binds `a`; the statement still imports the module a.b.c.
             qualname = _plain_import_target(statement, binding.target) or qualname
         entry = tbl.find(qualname)
-        if entry is None:
+        if entry is None or is_compat_fallback(model, statement, entry):
             continue
         slot = by_statement.setdefault(id(statement), (statement, []))
         if (qualname, entry) not in slot[1]:
