@@ -123,3 +123,25 @@ def test_legacy_loss_message_maps_literals_to_reduction():
     assert rows(found) == [(2, "DLX307"), (3, "DLX307")]
     assert 'reduction="sum"' in found[0].message
     assert "reduction=" in found[1].message and '"none"' not in found[1].message
+
+
+def test_target_torch_version_from_cli_and_pyproject(tmp_path):
+    # The setting reaches the rules through both configuration routes.
+    import subprocess
+    import sys
+
+    (tmp_path / "amp.py").write_text("import torch\nwith torch.cuda.amp.autocast():\n    pass\n")
+
+    def codes(*args):
+        process = subprocess.run([sys.executable, "-m", "dlx_lint", "check", "--select", "DLX3",
+                                  "--output-format", "json", *args, "amp.py"],
+                                 cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert process.returncode in (0, 1), process.stderr
+        import json
+        return [d["code"] for d in json.loads(process.stdout or "[]")]
+
+    assert codes() == ["DLX301"]
+    assert codes("--target-torch-version", "2.3") == []
+    (tmp_path / "pyproject.toml").write_text('[tool.dlx-lint]\ntarget-torch-version = "2.1"\n')
+    assert codes() == []
+    assert codes("--target-torch-version", "2.4") == ["DLX301"]

@@ -98,9 +98,14 @@ def import_bindings(model: "SemanticModel") -> list["Binding"]:
 
 @functools.lru_cache(maxsize=1)
 def _patterns(lasts: tuple[str, ...]) -> re.Pattern[str]:
-    # `receiver.last` not followed by `(`: an attribute reference that is not (directly) called.
+    # `.last` not followed by `(`: an attribute reference that is not (directly) called. The
+    # receiver is read backwards from the match (a leading `(\w+)` group would make the regex
+    # engine retry at every character of every word).
     alternatives = "|".join(re.escape(last) for last in sorted(lasts, key=len, reverse=True))
-    return re.compile(rf"(\w+)\s*\.\s*({alternatives})\b(?!\s*\()")
+    return re.compile(rf"\.\s*({alternatives})\b(?!\s*\()")
+
+
+_RECEIVER = re.compile(r"(\w+)\s*$")
 
 
 def _present_lasts(model: "SemanticModel", tbl: Table) -> list[str]:
@@ -164,8 +169,12 @@ def _attribute_reference_in_text(model: "SemanticModel", tbl: Table, lasts: list
     """Whether the text has ``receiver.last`` (not called) where `receiver` is the entry's
     parent module's last component (``cuda.sdp_kernel``) or an import alias of that module."""
     module_aliases: dict[str, set[str]] = {}
-    for match in _patterns(tuple(tbl.symbol_lasts)).finditer(model.source):
-        receiver, last = match.group(1), match.group(2)
+    source = model.source
+    for match in _patterns(tuple(tbl.symbol_lasts)).finditer(source):
+        found = _RECEIVER.search(source, max(0, match.start() - 80), match.start())
+        if found is None:
+            continue
+        receiver, last = found.group(1), match.group(1)
         for entry in tbl.symbol_lasts.get(last, ()):
             parent = entry.name.rsplit(".", 1)[0]
             if receiver == parent.rsplit(".", 1)[-1]:
