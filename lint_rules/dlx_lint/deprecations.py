@@ -201,11 +201,13 @@ def _entry(raw: dict, index: int) -> Entry:
         raise TableError(f"{where}: a skipped check says why (check_reason)")
     if check in ("raises", "warns") and not raw.get("probe"):
         raise TableError(f"{where}: check {check!r} needs a probe")
+    deprecated = parse_version(raw.get("deprecated"), where)
+    torch_release(library, deprecated)  # raises TableError now rather than while linting
     return Entry(
         name=name,
         kind=kind,
         library=library,
-        deprecated=parse_version(raw.get("deprecated"), where),
+        deprecated=deprecated,
         removed=removed,
         replacement=raw["replacement"],
         drop_in=bool(raw.get("drop_in", False)),
