@@ -59,6 +59,7 @@ class Entry:
         check: how the runtime test verifies it (see the table's header).
         probe: Python expression the runtime test evaluates, if any.
         check_reason: why a ``skip`` entry cannot be checked against torch.
+        notes: provenance remarks (approximate releases); not used in messages.
     """
 
     name: str
@@ -78,6 +79,7 @@ class Entry:
     check: str = "skip"
     probe: str | None = None
     check_reason: str | None = None
+    notes: str | None = None
 
     @property
     def last(self) -> str:
@@ -221,6 +223,7 @@ def _entry(raw: dict, index: int) -> Entry:
         check=check,
         probe=raw.get("probe"),
         check_reason=raw.get("check_reason"),
+        notes=raw.get("notes"),
     )
 
 
