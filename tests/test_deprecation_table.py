@@ -163,6 +163,10 @@ def test_torchvision_releases_map_to_torch_releases():
       "arguments": "a", "reference": "https://example.org", "check": "docstring", "rule": "DLX307"}, "legacy / missing"),
     ({"kind": "function", "library": "torch", "name": "torch.x", "deprecated": "1.9", "replacement": "y",
       "arguments": "a", "reference": "http://example.org", "check": "docstring"}, "https"),
+    ({"kind": "function", "library": "torch", "name": "torch.x", "deprecated": "1.9", "replacement": "y",
+      "arguments": "a", "reference": "https://example.org", "check": "docstring", "removd": "2.0"}, "unknown key(s) removd"),
+    ({"kind": "function", "library": "torchvision", "name": "torchvision.x", "deprecated": "0.9", "replacement": "y",
+      "arguments": "a", "reference": "https://example.org", "check": "docstring"}, "no PyTorch pairing"),
 ])
 def test_malformed_entries_are_rejected(bad, message):
     with pytest.raises(TableError, match=re.escape(message)):

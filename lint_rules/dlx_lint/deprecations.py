@@ -166,8 +166,18 @@ def torch_release(library: str, version: Version) -> Version:
     return (1, minor - 1) if minor < 15 else (2, minor - 15)
 
 
+_KEYS = frozenset({
+    "name", "kind", "library", "deprecated", "removed", "replacement", "drop_in", "arguments",
+    "reference", "removal_reference", "rule", "functions", "legacy", "missing", "check", "probe",
+    "check_reason", "notes",
+})
+
+
 def _entry(raw: dict, index: int) -> Entry:
     where = f"deprecations.toml entry {index + 1}"
+    unknown = sorted(set(raw) - _KEYS)
+    if unknown:  # a misspelt key would otherwise be ignored silently
+        raise TableError(f"{where}: unknown key(s) {', '.join(unknown)}")
     kind = raw.get("kind")
     if kind not in KINDS:
         raise TableError(f"{where}: kind must be one of {KINDS}, not {kind!r}")
