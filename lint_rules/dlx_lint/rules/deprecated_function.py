@@ -23,8 +23,9 @@ removed: the `torch.*` linear-algebra functions superseded by `torch.linalg` (`q
 `torch.cuda.amp.autocast`/`GradScaler`/`custom_fwd`/`custom_bwd` and their `torch.cpu.amp`
 twins, `torch.backends.cuda.sdp_kernel`, `torch.nn.utils.weight_norm`,
 `torch.utils._pytree._register_pytree_node`, `torch.testing.assert_allclose`,
-`nn.UpsamplingNearest2d`/`UpsamplingBilinear2d`, `F.upsample*`, `torch.set_default_tensor_type`
-and the `functorch` transforms now in `torch.func`. The list, with the release that deprecated
+`nn.UpsamplingNearest2d`/`UpsamplingBilinear2d`, `F.upsample*`, `torch.set_default_tensor_type`,
+`torch.jit.script`/`torch.jit.trace` (TorchScript, deprecated in 2.11) and the `functorch`
+transforms now in `torch.func`. The list, with the release that deprecated
 each symbol, its replacement and a source, is the package's table
 `dlx_lint/data/deprecations.toml`. Names are resolved through imports and aliases, so
 `from torch.cuda.amp import autocast` followed by `autocast()` is reported on the call (the
