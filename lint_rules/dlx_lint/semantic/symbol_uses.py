@@ -109,8 +109,10 @@ _RECEIVER = re.compile(r"(\w+)\s*$")
 
 
 def _present_lasts(model: "SemanticModel", tbl: Table) -> list[str]:
+    """Last name components of table symbols that occur in the source text (cached: one
+    substring search per component and file)."""
     source = model.source
-    return [last for last in tbl.symbol_lasts if last in source]
+    return model.cached(("symbol_lasts",), lambda: [last for last in tbl.symbol_lasts if last in source])
 
 
 def _compute_uses(model: "SemanticModel") -> list[SymbolUse]:
