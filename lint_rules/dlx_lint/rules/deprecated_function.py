@@ -60,7 +60,11 @@ With `target-torch-version` set, an API deprecated after that release is not rep
 that must still run on the older release may have no replacement there (rules-catalog.md,
 clause 18). Tensor methods (`x.norm()`, `x.symeig()`) are not reported, because the receiver's
 type is not known statically. Uses through `getattr(torch, "qr")` or star imports are not seen.
-Version-guarded code (`if torch.__version__ < ...`) is still reported; suppress it with
+Compatibility fallbacks are silent: a use in one arm of an `if`/`else`, a conditional
+expression or a `try`/`except` whose other arm uses the replacement, a default overridden in
+the same scope by the replacement (`weight_norm = nn.utils.weight_norm` then `if hasattr(...):
+weight_norm = nn.utils.parametrizations.weight_norm`), and a name imported from both places.
+A version guard without the replacement in the other arm is still reported; suppress it with
 `# noqa: DLX301` or raise `target-torch-version`.
 """
     references = (

@@ -48,7 +48,9 @@ module and the rename is a drop-in (the table's `drop_in`), e.g. `from functorch
     limitations = """
 `import torch.cuda.amp as amp` imports a module that is not itself deprecated and is not
 reported (its deprecated members are reported where used). With `target-torch-version` set,
-names deprecated after that release are left out.
+names deprecated after that release are left out. An import that is the fallback of a `try`
+importing the replacement (`except ImportError: from functorch import vmap`), or one arm of a
+version check whose other arm imports the replacement, is silent.
 """
     references = (
         Reference("TorchFix TOR103/TOR004 (import of deprecated/removed function)", "https://github.com/pytorch-labs/torchfix"),

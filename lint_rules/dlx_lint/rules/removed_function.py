@@ -44,8 +44,9 @@ vals, vecs = torch.linalg.eigh(cov)
     limitations = """
 Tensor methods (`a.symeig()`, `b.solve(a)`) are not reported, because the receiver's type is
 not known statically. With `target-torch-version` set below the release that deprecated a
-symbol, it is not reported (its replacement may not exist there). Compatibility shims that
-try the old name inside `try`/`except` are still reported; suppress them with `# noqa: DLX302`.
+symbol, it is not reported (its replacement may not exist there). Compatibility fallbacks
+(`try:` the replacement, `except AttributeError:` the old name, or the two arms of a version
+check) are silent, as for DLX301.
 """
     references = (
         Reference("pytorch#70986: remove torch.solve", "https://github.com/pytorch/pytorch/pull/70986"),
