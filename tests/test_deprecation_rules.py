@@ -145,3 +145,24 @@ def test_target_torch_version_from_cli_and_pyproject(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.dlx-lint]\ntarget-torch-version = "2.1"\n')
     assert codes() == []
     assert codes("--target-torch-version", "2.4") == ["DLX301"]
+
+
+def test_version_checked_imports_are_fallbacks_but_a_bare_guard_is_not():
+    fallback = """
+    import torch
+    if torch.__version__ >= "2.4":
+        from torch.amp import autocast
+    else:
+        from torch.cuda.amp import autocast
+
+    def run(model, x):
+        with autocast("cuda"):
+            return model(x)
+    """
+    assert lint(fallback) == []
+    guarded_only = """
+    import torch
+    if torch.cuda.is_available():
+        from torch.cuda.amp import autocast
+    """
+    assert rows(lint(guarded_only)) == [(4, "DLX303")]
