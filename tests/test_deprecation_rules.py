@@ -166,3 +166,10 @@ def test_version_checked_imports_are_fallbacks_but_a_bare_guard_is_not():
         from torch.cuda.amp import autocast
     """
     assert rows(lint(guarded_only)) == [(4, "DLX303")]
+
+
+def test_pretrained_message_depends_on_the_literal():
+    found = lint("from torchvision import models\na = models.resnet18(pretrained=False)\nb = models.resnet18(pretrained=True)\n")
+    assert [d.row for d in found] == [2, 3]
+    assert found[0].message.endswith("pass `weights=None`")
+    assert "IMAGENET1K_V1" in found[1].message

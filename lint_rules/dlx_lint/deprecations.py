@@ -291,7 +291,8 @@ def use_message(entry: Entry, qualname: str) -> str:
     """The diagnostic message for a use of a table symbol: what, since when, the replacement
     and how the arguments differ (the catalog asks DLX302 to say so; DLX301 does the same)."""
     if qualname == entry.name:
-        subject = f"`{entry.name}` is {describe(entry)}"
+        verb = "was" if entry.removed is not None else "is"
+        subject = f"`{entry.name}` {verb} {describe(entry)}"
     else:  # a member of a deprecated or removed module
         subject = f"`{qualname}` comes from the module `{entry.name}`, {describe(entry)}"
     text = f"{subject}; use `{entry.replacement}`"

@@ -142,9 +142,12 @@ d = models.resnet18(**config)
     def _message(call: cst.Call, entry: Entry) -> str | None:
         for legacy in entry.legacy:
             arg = keyword_arg(call, legacy)
-            if arg is not None:
-                return (f"`{legacy}=` is deprecated since torchvision 0.13; pass `{entry.replacement}=` "
-                        f"({entry.arguments})")
+            if arg is None:
+                continue
+            head = f"`{legacy}=` is deprecated since torchvision 0.13"
+            if isinstance(arg.value, cst.Name) and arg.value.value == "False":
+                return f"{head}; pass `{entry.replacement}=None`"
+            return f"{head}; pass `{entry.replacement}=` ({entry.arguments})"
         if entry.legacy == ("pretrained",) and call.args:
             first = call.args[0]
             if first.keyword is None and not first.star and _is_bool_literal(first.value):
