@@ -1,0 +1,91 @@
+"""DLX305 checkpoint-without-use-reentrant: activation checkpointing without `use_reentrant=`."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..deprecations import table, target_version
+from ..diagnostics import Severity
+from ..rule import Finding, FixAvailability, Reference, Rule
+from ..semantic.symbol_uses import calls_resolving_to, has_star_kwargs, keyword_arg
+
+
+class CheckpointWithoutUseReentrant(Rule):
+    code = "DLX305"
+    name = "checkpoint-without-use-reentrant"
+    severity = Severity.WARNING
+    requires = ("checkpoint",)
+    summary = "torch.utils.checkpoint.checkpoint(...) without an explicit use_reentrant="
+    what = """
+Reports a call of `torch.utils.checkpoint.checkpoint` or `checkpoint_sequential` (through any
+import or alias) that passes no `use_reentrant` argument. A call with `**kwargs` may pass it
+and is not reported.
+"""
+    why = """
+PyTorch has two activation-checkpointing implementations. The reentrant one (the historical
+default) does not support keyword arguments to the checkpointed function, `torch.autograd.grad`,
+or inputs without `requires_grad` (then no gradient reaches the parameters inside the
+checkpointed block, silently). Since PyTorch 2.1 a call without `use_reentrant` warns that the
+default is changing and that the argument must be passed explicitly (2.13 still warns:
+"the use_reentrant parameter should be passed explicitly"). Passing it states which behaviour
+the code relies on; `use_reentrant=False` is the recommended one.
+"""
+    example = """
+from torch.utils.checkpoint import checkpoint
+
+def forward(self, x):
+    return checkpoint(self.block, x)
+"""
+    use_instead = """
+from torch.utils.checkpoint import checkpoint
+
+def forward(self, x):
+    return checkpoint(self.block, x, use_reentrant=False)
+"""
+    fix_safety = """
+No fix yet. Adding `use_reentrant=False` would be unsafe: the two implementations differ in
+what they support and in when gradients are computed, so the change needs a test run.
+"""
+    limitations = """
+Wrappers that forward to `checkpoint` (`functools.partial(checkpoint, ...)`, a project's own
+helper) are not followed. With `target-torch-version` below 2.1 the rule is silent.
+"""
+    references = (
+        Reference("PyTorch dev-discuss: not passing use_reentrant will raise an error", "https://dev-discuss.pytorch.org/t/bc-breaking-update-to-torch-utils-checkpoint-not-passing-in-use-reentrant-flag-will-raise-an-error/1745"),
+        Reference("PyTorch docs: torch.utils.checkpoint", "https://docs.pytorch.org/docs/stable/checkpoint.html"),
+        Reference("TorchFix TOR003", "https://github.com/pytorch-labs/torchfix"),
+    )
+    bad_examples = (
+        """
+import torch.utils.checkpoint as cp
+from torch.utils.checkpoint import checkpoint as ckpt
+
+def run(block, blocks, x):
+    y = ckpt(block, x)  # expect: DLX305
+    return cp.checkpoint_sequential(blocks, 2, y)  # expect: DLX305
+""",
+    )
+    good_examples = (
+        """
+from torch.utils.checkpoint import checkpoint
+
+def run(block, x, saver, **kwargs):
+    saver.checkpoint(x)                      # some other object's method
+    y = checkpoint(block, x, **kwargs)       # may pass use_reentrant
+    return checkpoint(block, y, use_reentrant=False)
+""",
+    )
+    fix_availability = FixAvailability.NEVER
+
+    def check(self, model) -> Iterator[Finding]:
+        target = target_version(model)
+        for entry in table().arguments.get(self.code, ()):
+            if not entry.applies(target):
+                continue
+            functions = frozenset(entry.functions)
+            lasts = frozenset(f.rsplit(".", 1)[-1] for f in functions)
+            for call, qualname in calls_resolving_to(model, lasts, functions.__contains__):
+                if has_star_kwargs(call) or keyword_arg(call, entry.missing) is not None:  # type: ignore[arg-type]
+                    continue
+                yield Finding(call, f"`{qualname}` without `use_reentrant=`: PyTorch warns since 2.1 that it must be "
+                                    f"passed explicitly; {entry.arguments}")

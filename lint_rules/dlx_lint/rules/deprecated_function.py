@@ -1,0 +1,122 @@
+"""DLX301 deprecated-function: call or other use of a deprecated PyTorch/functorch API."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ..deprecations import target_version, use_message
+from ..diagnostics import Severity
+from ..rule import Finding, FixAvailability, Reference, Rule
+from ..semantic.symbol_uses import symbol_uses
+
+
+class DeprecatedFunction(Rule):
+    code = "DLX301"
+    name = "deprecated-function"
+    severity = Severity.WARNING
+    summary = "use of a deprecated PyTorch API (torch.qr, torch.cuda.amp.autocast, weight_norm, ...)"
+    what = """
+Reports each call of, or other reference to (`f = torch.qr`, `@torch.cuda.amp.custom_fwd`,
+a function passed as a value), a function or class that PyTorch has deprecated but not yet
+removed: the `torch.*` linear-algebra functions superseded by `torch.linalg` (`qr`, `cholesky`,
+`svd`, `lu`, `lu_solve`, `triangular_solve`, `chain_matmul`, `norm`, `ger`), `torch.range`,
+`torch.cuda.amp.autocast`/`GradScaler`/`custom_fwd`/`custom_bwd` and their `torch.cpu.amp`
+twins, `torch.backends.cuda.sdp_kernel`, `torch.nn.utils.weight_norm`,
+`torch.utils._pytree._register_pytree_node`, `torch.testing.assert_allclose`,
+`nn.UpsamplingNearest2d`/`UpsamplingBilinear2d`, `F.upsample*`, `torch.set_default_tensor_type`,
+`torch.jit.script`/`torch.jit.trace` (TorchScript, deprecated in 2.11) and the `functorch`
+transforms now in `torch.func`. The list, with the release that deprecated
+each symbol, its replacement and a source, is the package's table
+`dlx_lint/data/deprecations.toml`. Names are resolved through imports and aliases, so
+`from torch.cuda.amp import autocast` followed by `autocast()` is reported on the call (the
+import statement itself is DLX303's).
+"""
+    why = """
+A deprecated API warns on every call (often a `FutureWarning` that floods training logs) and
+is scheduled for removal: the day it goes, the code fails at import or call time, as
+`torch.solve` and `torch.symeig` did (DLX302). Several replacements are not pure renames:
+`torch.linalg.svd` returns `Vh` instead of `V`, `torch.range` includes its end point while
+`torch.arange` does not, and `torch.linalg.solve_triangular` takes its arguments in the other
+order. Migrating while the old function still works lets tests compare both. The message of
+each finding names the replacement and how the arguments differ.
+"""
+    example = """
+with torch.cuda.amp.autocast():
+    logits = model(x)
+q, r = torch.qr(a)
+"""
+    use_instead = """
+with torch.amp.autocast("cuda"):
+    logits = model(x)
+q, r = torch.linalg.qr(a)
+"""
+    fix_safety = """
+No fix yet. The table records which migrations are drop-in renames (`drop_in = true`, e.g.
+`functorch.vmap` -> `torch.func.vmap`), so a safe fix can be wired to them later; the others
+change arguments or results and need a person.
+"""
+    limitations = """
+With `target-torch-version` set, an API deprecated after that release is not reported: code
+that must still run on the older release may have no replacement there (rules-catalog.md,
+clause 18). Tensor methods (`x.norm()`, `x.symeig()`) are not reported, because the receiver's
+type is not known statically. Uses through `getattr(torch, "qr")` or star imports are not seen.
+Compatibility fallbacks are silent: a use in one arm of an `if`/`else`, a conditional
+expression or a `try`/`except` whose other arm uses the replacement, a default overridden in
+the same scope by the replacement (`weight_norm = nn.utils.weight_norm` then `if hasattr(...):
+weight_norm = nn.utils.parametrizations.weight_norm`), and a name imported from both places.
+A version guard without the replacement in the other arm is still reported; suppress it with
+`# noqa: DLX301` or raise `target-torch-version`.
+"""
+    references = (
+        Reference("PyTorch docs: Automatic Mixed Precision (deprecated torch.cuda.amp spellings)", "https://docs.pytorch.org/docs/stable/amp.html"),
+        Reference("pytorch#57549: deprecation notes pointing torch.* linalg functions to torch.linalg", "https://github.com/pytorch/pytorch/issues/57549"),
+        Reference("pytorch#103001: deprecate torch.nn.utils.weight_norm", "https://github.com/pytorch/pytorch/pull/103001"),
+        Reference("pytorch#114689: deprecate torch.backends.cuda.sdp_kernel", "https://github.com/pytorch/pytorch/pull/114689"),
+        Reference("PyTorch docs: migrating from functorch to torch.func", "https://docs.pytorch.org/docs/stable/func.migrating.html"),
+        Reference("TorchFix TOR101 and its deprecated_symbols.yaml", "https://github.com/pytorch-labs/torchfix"),
+    )
+    bad_examples = (
+        """
+import torch
+from torch.cuda.amp import autocast
+
+def predict(model, x, a):
+    with autocast():  # expect: DLX301
+        y = model(x)
+    q, r = torch.qr(a)  # expect: DLX301
+    return y, q, torch.range(0, 3)  # expect: DLX301
+""",
+        """
+import torch
+import torch.backends.cuda as tbc
+
+sdp = tbc.sdp_kernel  # expect: DLX301
+
+class Op(torch.autograd.Function):
+    @staticmethod
+    @torch.cuda.amp.custom_fwd  # expect: DLX301
+    def forward(ctx, x):
+        return x
+""",
+    )
+    good_examples = (
+        """
+import torch
+from torch.nn.utils.parametrizations import weight_norm
+
+def run(model, x, a, range):
+    with torch.amp.autocast("cuda"):
+        y = model(x)
+    q, r = torch.linalg.qr(a)
+    n = x.norm()              # a tensor method, not torch.norm
+    idx = [i for i in range(3)]
+    return y, q, n, idx, torch.arange(0, 4), weight_norm(torch.nn.Linear(2, 2))
+""",
+    )
+    fix_availability = FixAvailability.NEVER
+
+    def check(self, model) -> Iterator[Finding]:
+        target = target_version(model)
+        for use in symbol_uses(model):
+            if use.entry.rule == self.code and use.entry.applies(target):
+                yield Finding(use.node, use_message(use.entry, use.qualname))

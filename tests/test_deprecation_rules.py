@@ -1,0 +1,175 @@
+"""Behaviour of the DLX3xx rules beyond their examples: target-torch-version gating, messages,
+severities, aliases and re-bindings, and shapes that must stay silent."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from dlx_lint import Settings, lint_source
+from dlx_lint.diagnostics import Severity
+
+
+def lint(source, select=("DLX3",), target=None):
+    settings = Settings(select=select, target_torch_version=target)
+    return lint_source("t.py", textwrap.dedent(source), settings, raise_errors=True)
+
+
+def rows(found):
+    return sorted((d.row, d.code) for d in found)
+
+
+AMP = """
+import torch
+
+def step(model, x):
+    with torch.cuda.amp.autocast():
+        return model(x), torch.qr(x)
+"""
+
+
+@pytest.mark.parametrize("target, expected", [
+    (None, [(5, "DLX301"), (6, "DLX301")]),   # unset: the newest release, every entry applies
+    ((2, 4), [(5, "DLX301"), (6, "DLX301")]),  # autocast deprecated in 2.4, torch.qr in 1.9
+    ((2, 3), [(6, "DLX301")]),                 # torch.amp.autocast("cuda") is the 2.4 spelling
+    ((1, 8), []),                              # torch.linalg.qr's deprecation came with 1.9
+])
+def test_target_torch_version_decides_which_entries_apply(target, expected):
+    assert rows(lint(AMP, target=target)) == expected
+
+
+def test_torchvision_entries_use_the_paired_torch_release():
+    source = "from torchvision import models\nm = models.resnet18(pretrained=True)\n"
+    assert rows(lint(source, target=(1, 12))) == [(2, "DLX304")]   # torchvision 0.13 <-> torch 1.12
+    assert rows(lint(source, target=(1, 11))) == []
+
+
+def test_removed_function_message_gives_replacement_and_argument_order():
+    found = lint("import torch\nx = torch.solve(b, a)\n")
+    assert [d.code for d in found] == ["DLX302"]
+    assert found[0].severity is Severity.ERROR
+    assert "torch.linalg.solve" in found[0].message and "opposite order" in found[0].message
+    assert "1.13" in found[0].message and "1.9" in found[0].message
+
+
+def test_deprecated_import_severity_follows_the_symbol():
+    found = lint("from torch import symeig\nfrom torch.nn.utils import weight_norm\n")
+    severities = {d.row: d.severity for d in found if d.code == "DLX303"}
+    assert severities == {1: Severity.ERROR, 2: Severity.WARNING}
+
+
+def test_one_finding_per_import_statement_naming_every_symbol():
+    found = lint("from torch.cuda.amp import GradScaler, autocast, common\n")
+    assert rows(found) == [(1, "DLX303")]
+    assert "torch.cuda.amp.GradScaler" in found[0].message and "torch.cuda.amp.autocast" in found[0].message
+
+
+def test_reference_assignment_and_later_call_are_separate_nodes():
+    source = """
+    import torch
+    f = torch.symeig
+    vals = f(a, eigenvectors=True)
+    """
+    assert rows(lint(source)) == [(3, "DLX302"), (4, "DLX302")]
+
+
+def test_attribute_passed_as_value_and_decorator_are_reported_once():
+    source = """
+    import torch
+    from functools import partial
+
+    ctx = partial(torch.backends.cuda.sdp_kernel, enable_math=True)
+
+    @torch.cuda.amp.custom_bwd
+    def backward(ctx, g):
+        return g
+    """
+    assert rows(lint(source)) == [(5, "DLX301"), (7, "DLX301")]
+
+
+def test_members_of_removed_modules():
+    source = """
+    from torch._six import inf
+    import torch
+
+    bound = torch._six.inf
+    """
+    assert rows(lint(source)) == [(2, "DLX303"), (5, "DLX302")]
+
+
+@pytest.mark.parametrize("source", [
+    # A parameter, a local, a method and the builtin that share a table symbol's last name.
+    "import torch\ndef f(solve, range):\n    return solve(1), range(3)\n",
+    "import torch\nclass S:\n    def symeig(self):\n        return 1\nS().symeig()\n",
+    "import torch\nnorm = lambda x: x\nnorm(2)\n",
+    "import torch\nfor i in range(3):\n    pass\n",
+    # keyword argument names, attribute names on other objects, and assignment targets
+    "import torch\nfrom torch.nn.utils import parametrizations\nm = parametrizations.weight_norm(layer, name='weight')\n",
+    "import torch\ncfg.weight_norm = True\nopt.step(grad=p.grad)\n",
+    # timm and transformers have a current `pretrained=`
+    "import timm\nimport torch\nm = timm.create_model('resnet18', pretrained=True)\n",
+    # **kwargs at the call site: the arguments are unknown
+    "import torch\nfrom torch.utils.checkpoint import checkpoint\ny = checkpoint(f, x, **kw)\n",
+    # the v1 ToTensor is not deprecated
+    "import torch\nfrom torchvision import transforms\nt = transforms.ToTensor()\n",
+])
+def test_near_misses_are_silent(source):
+    assert [(d.row, d.code, d.message) for d in lint(source)] == []
+
+
+def test_legacy_loss_message_maps_literals_to_reduction():
+    found = lint("import torch.nn as nn\nc = nn.NLLLoss(size_average=False, reduce=True)\nd = nn.L1Loss(reduce=flag)\n")
+    assert rows(found) == [(2, "DLX307"), (3, "DLX307")]
+    assert 'reduction="sum"' in found[0].message
+    assert "reduction=" in found[1].message and '"none"' not in found[1].message
+
+
+def test_target_torch_version_from_cli_and_pyproject(tmp_path):
+    # The setting reaches the rules through both configuration routes.
+    import subprocess
+    import sys
+
+    (tmp_path / "amp.py").write_text("import torch\nwith torch.cuda.amp.autocast():\n    pass\n")
+
+    def codes(*args):
+        process = subprocess.run([sys.executable, "-m", "dlx_lint", "check", "--select", "DLX3",
+                                  "--output-format", "json", *args, "amp.py"],
+                                 cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert process.returncode in (0, 1), process.stderr
+        import json
+        return [d["code"] for d in json.loads(process.stdout or "[]")]
+
+    assert codes() == ["DLX301"]
+    assert codes("--target-torch-version", "2.3") == []
+    (tmp_path / "pyproject.toml").write_text('[tool.dlx-lint]\ntarget-torch-version = "2.1"\n')
+    assert codes() == []
+    assert codes("--target-torch-version", "2.4") == ["DLX301"]
+
+
+def test_version_checked_imports_are_fallbacks_but_a_bare_guard_is_not():
+    fallback = """
+    import torch
+    if torch.__version__ >= "2.4":
+        from torch.amp import autocast
+    else:
+        from torch.cuda.amp import autocast
+
+    def run(model, x):
+        with autocast("cuda"):
+            return model(x)
+    """
+    assert lint(fallback) == []
+    guarded_only = """
+    import torch
+    if torch.cuda.is_available():
+        from torch.cuda.amp import autocast
+    """
+    assert rows(lint(guarded_only)) == [(4, "DLX303")]
+
+
+def test_pretrained_message_depends_on_the_literal():
+    found = lint("from torchvision import models\na = models.resnet18(pretrained=False)\nb = models.resnet18(pretrained=True)\n")
+    assert [d.row for d in found] == [2, 3]
+    assert found[0].message.endswith("pass `weights=None`")
+    assert "IMAGENET1K_V1" in found[1].message
