@@ -153,21 +153,24 @@ def _fix(model, loop, step_call: cst.Call, info, backward_call: cst.Call) -> Nod
 
 
 def _straight_line(loop) -> list | None:
-    """The simple statements of the loop body, `with` blocks flattened; None when the body
-    branches (if/for/while/try/match)."""
-    statements = []
-    pending = [loop.body]
-    while pending:
-        block = pending.pop(0)
+    """The simple statements of the loop body in source order, `with` blocks flattened (their
+    context expressions, then their bodies); None when the body branches
+    (if/for/while/try/match)."""
+    statements: list = []
+
+    def flatten(block) -> bool:
         items = list(block.body) if isinstance(block, cst.IndentedBlock) else [block]
         for item in items:
             if isinstance(item, cst.SimpleStatementLine):
                 statements.append(item)
             elif isinstance(item, cst.With):
-                statements.extend(item.items[i].item for i in range(len(item.items)))
-                pending.insert(0, item.body)
+                statements.extend(with_item.item for with_item in item.items)
+                if not flatten(item.body):
+                    return False
             elif isinstance(item, (cst.FunctionDef, cst.ClassDef)):
                 continue
             else:
-                return None
-    return statements
+                return False
+        return True
+
+    return statements if flatten(loop.body) else None

@@ -10,7 +10,7 @@ import libcst as cst
 from ..diagnostics import Applicability, Severity
 from ..fixes.control import may_leave
 from ..fixes.helpers import code_of, statement_in_block
-from ..fixes.spec import InsertBefore, NodeFix, Remove
+from ..fixes.spec import NodeFix, Remove, Replace
 from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.flow import PathWalker, block_statements
 from ..semantic.kinds import Kind
@@ -153,7 +153,9 @@ def _fix(model, call: cst.Call) -> NodeFix | None:
     if any(model.loop_contains(loop, b.node) or b.node is loop for b in model.bindings_of(head, model.scope_for(loop))):
         return None  # bound inside the loop: it may not exist at the top of the body
     moved = statement.with_changes(leading_lines=[line for line in statement.leading_lines if line.comment is not None])
-    return NodeFix(f"Move `{text}` to the top of the loop body", (Remove(statement), InsertBefore(body[0], (moved,))))
+    # Replacing the first statement by (moved, first) rather than inserting before it keeps
+    # the first statement's own comment lines right above it.
+    return NodeFix(f"Move `{text}` to the top of the loop body", (Remove(statement), Replace(body[0], (moved, body[0]))))
 
 
 def _backwards(model, call: cst.Call) -> bool:
