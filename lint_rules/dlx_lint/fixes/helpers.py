@@ -47,6 +47,14 @@ def as_receiver(expr: cst.BaseExpression) -> cst.BaseExpression:
     return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
 
+def as_argument(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """`expr` without its own parentheses when it can be a call argument as it is (``(x - 1)``
+    -> ``x - 1``); tuples, generator expressions, ``yield`` and ``:=`` keep them."""
+    if not expr.lpar or isinstance(expr, (cst.Tuple, cst.GeneratorExp, cst.Yield, cst.NamedExpr)):
+        return expr
+    return expr.with_changes(lpar=[], rpar=[])
+
+
 def method_call(receiver: cst.BaseExpression, method: str, args: tuple[cst.Arg, ...] = ()) -> cst.Call:
     """``receiver.method(args)``, parenthesising the receiver when needed."""
     return cst.Call(func=cst.Attribute(value=as_receiver(receiver), attr=cst.Name(method)), args=args)
@@ -162,6 +170,7 @@ def bound_before(model: "SemanticModel", path: str, statement: cst.CSTNode) -> b
 __all__ = [
     "FixUnavailable",
     "add_keyword",
+    "as_argument",
     "as_receiver",
     "bound_before",
     "block_of",

@@ -10,7 +10,7 @@ import libcst as cst
 
 from ..diagnostics import Applicability, Severity
 from ..fixes.helpers import spell
-from ..fixes.spec import FixUnavailable, InsertBefore, NodeFix
+from ..fixes.spec import FixUnavailable, NodeFix, Replace
 from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.reproducibility import main_guard, runs_training
 
@@ -141,4 +141,5 @@ def _fix(model, guard: cst.If) -> NodeFix | None:
     except FixUnavailable:
         return None
     line = f"{text}(True)"
-    return NodeFix(f"Add `{line}` at the start of the script", (InsertBefore(first, (line,)), *imports))
+    # (line, first) replaces `first` so that its own comment lines stay above it.
+    return NodeFix(f"Add `{line}` at the start of the script", (Replace(first, (line, first)), *imports))

@@ -8,7 +8,7 @@ from typing import Iterator
 import libcst as cst
 
 from ..diagnostics import Applicability, Severity
-from ..fixes.helpers import spell
+from ..fixes.helpers import as_argument, spell
 from ..fixes.spec import NodeFix, Replace
 from ..rule import FixAvailability, Finding, Reference, Rule
 
@@ -111,5 +111,5 @@ def _fix(model, call: cst.Call) -> NodeFix:
     else:
         text, imports = spell(model, "torch.log1p", call)
         new_func = cst.parse_expression(text)
-    new = call.with_changes(func=new_func, args=[first.with_changes(value=operand), *call.args[1:]])
+    new = call.with_changes(func=new_func, args=[first.with_changes(value=as_argument(operand)), *call.args[1:]])
     return NodeFix("Use `torch.log1p(x)`", (Replace(call, new), *imports))

@@ -8,7 +8,7 @@ from typing import Iterator
 import libcst as cst
 
 from ..diagnostics import Applicability, Severity
-from ..fixes.helpers import spell
+from ..fixes.helpers import as_argument, spell
 from ..fixes.spec import NodeFix, Replace
 from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.logs import log_calls
@@ -148,7 +148,7 @@ def _fix(model, log_call: cst.Call, total: cst.Call) -> NodeFix | None:
             return None  # pragma: no cover - not valid Python
     text, imports = spell(model, "torch.logsumexp", log_call)
     comma = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    args = [cst.Arg(tensor, comma=comma)]
+    args = [cst.Arg(as_argument(tensor), comma=comma)]
     args += [a.with_changes(comma=comma) for a in rest[:-1]] + [rest[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
     new = cst.Call(func=cst.parse_expression(text), args=args)
     return NodeFix("Use `torch.logsumexp(x, dim)`", (Replace(log_call, new), *imports))

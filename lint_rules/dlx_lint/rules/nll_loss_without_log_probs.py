@@ -8,7 +8,7 @@ from typing import Iterator
 import libcst as cst
 
 from ..diagnostics import Applicability, Severity
-from ..fixes.helpers import spell
+from ..fixes.helpers import as_argument, spell
 from ..fixes.losses import log_softmax_of, through_shape_operations
 from ..fixes.spec import FixUnavailable, NodeFix, Replace
 from ..rule import FixAvailability, Finding, Reference, Rule
@@ -141,7 +141,7 @@ def _scores_fix(model, argument: cst.BaseExpression) -> NodeFix | None:
     new = cst.Call(
         func=cst.parse_expression(text),
         args=[
-            cst.Arg(argument.with_changes(lpar=[], rpar=[]), comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+            cst.Arg(as_argument(argument), comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
             cst.Arg(cst.Integer("1"), keyword=cst.Name("dim"),
                     equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))),
         ],

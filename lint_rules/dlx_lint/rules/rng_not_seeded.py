@@ -9,7 +9,7 @@ import libcst as cst
 
 from ..diagnostics import Applicability, Severity
 from ..fixes.helpers import code_of, spell, statement_in_block
-from ..fixes.spec import FixUnavailable, InsertAfter, InsertBefore, NodeFix
+from ..fixes.spec import FixUnavailable, InsertAfter, NodeFix, Replace
 from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.constants import argparse_defaults
 from ..semantic.dataflow import constant_value
@@ -273,7 +273,8 @@ def _guard_fix(model, guard: cst.If) -> NodeFix | None:
     except FixUnavailable:
         return None
     lines.append(f"{text}({seed})")
-    change = InsertAfter(after, tuple(lines)) if after is not None else InsertBefore(first, tuple(lines))
+    # At the top, (block, first) replaces `first` so that its own comment lines stay above it.
+    change = InsertAfter(after, tuple(lines)) if after is not None else Replace(first, (*lines, first))
     return NodeFix(f"Seed the random generators with `{seed}` at the start of the script", (change, *imports))
 
 

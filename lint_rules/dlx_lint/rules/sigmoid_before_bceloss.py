@@ -135,23 +135,20 @@ def _fix(model, call: cst.Call, argument: cst.BaseExpression, made: cst.CSTNode)
 
 
 def _switch_loss(model, call: cst.Call) -> tuple | None:
-    """Changes turning the loss into its with-logits form: the function called, an inline
-    constructor, or the constructor a criterion variable is bound to (when that variable has
-    this one binding and this one use)."""
+    """Changes turning the loss into its with-logits form: the function called, or the
+    constructor a criterion variable is bound to (when that variable has this one binding and
+    this one use)."""
     func = call.func
     if isinstance(func, (cst.Name, cst.Attribute)) and model.qualname(func) == _FUNCTION:
         return _respell(model, func, "binary_cross_entropy_with_logits", _FUNCTION + "_with_logits")
-    if isinstance(func, cst.Call):
-        constructor = func
-    elif isinstance(func, (cst.Name, cst.Attribute)):
-        path = dotted_name(func)
-        bindings = reaching_bindings(model, path, func) if path else []
-        if len(bindings) != 1 or bindings[0].kind != "assign" or bindings[0].unpack or not isinstance(bindings[0].value, cst.Call):
-            return None
-        constructor = bindings[0].value
-        if not _only_use(model, path, bindings[0].node, func):
-            return None
-    else:
+    if not isinstance(func, (cst.Name, cst.Attribute)):
+        return None
+    path = dotted_name(func)
+    bindings = reaching_bindings(model, path, func) if path else []
+    if len(bindings) != 1 or bindings[0].kind != "assign" or bindings[0].unpack or not isinstance(bindings[0].value, cst.Call):
+        return None
+    constructor = bindings[0].value
+    if not _only_use(model, path, bindings[0].node, func):
         return None
     ctor = constructor.func
     if not isinstance(ctor, (cst.Name, cst.Attribute)) or model.qualname(ctor) != _CLASS:
