@@ -1008,6 +1008,31 @@ CASES = [
             b = torch.zeros(n, requires_grad=True, device="cuda")
             return a, b
         """, UNSAFE),
+    # A call spanning lines without a trailing comma: the keyword joins the last argument's line.
+    ("DLX104", """
+        import torch
+        def f(batch_size, tok, device):
+            return torch.tensor(
+                [[tok]] * batch_size, dtype=torch.int
+            ).to(device)
+        """, """
+        import torch
+        def f(batch_size, tok, device):
+            return torch.tensor(
+                [[tok]] * batch_size, dtype=torch.int, device=device
+            )
+        """, SAFE),
+    ("DLX025", """
+        import torch
+        state = torch.load(
+            "p", map_location="cpu"
+        )
+        """, """
+        import torch
+        state = torch.load(
+            "p", map_location="cpu", weights_only=True
+        )
+        """, UNSAFE),
     ("DLX104", """
         import torch
         def f(n, device, buf):

@@ -85,8 +85,11 @@ def add_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.
         args[-1] = last.with_changes(comma=separator)
         args.append(new_arg.with_changes(comma=last.comma))
     else:
-        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        args.append(new_arg)
+        # The space (or line break) between the last argument and `)` moves after the new one,
+        # so `f(\n    a, b\n)` becomes `f(\n    a, b, k=v\n)`, not `a, b, \n k=v)`.
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+                                     whitespace_after_arg=cst.SimpleWhitespace(""))
+        args.append(new_arg.with_changes(whitespace_after_arg=last.whitespace_after_arg))
     return call.with_changes(args=args)
 
 
