@@ -434,7 +434,32 @@ CASES = [
                 criterion(model(x), y).backward()
                 opt.step()
         """, UNSAFE),
-    # ... not with two backwards (a GAN), a branch before it, or an optimizer built in the loop.
+    # A logging branch before it does not matter ...
+    ("DLX002", """
+        import torch
+        def train(model, loader, criterion):
+            opt = torch.optim.SGD(model.parameters())
+            for step, (x, y) in enumerate(loader):
+                loss = criterion(model(x), y)
+                loss.backward()
+                if step % 50 == 0:
+                    print(step, loss.item())
+                opt.zero_grad()
+                opt.step()
+        """, """
+        import torch
+        def train(model, loader, criterion):
+            opt = torch.optim.SGD(model.parameters())
+            for step, (x, y) in enumerate(loader):
+                opt.zero_grad()
+                loss = criterion(model(x), y)
+                loss.backward()
+                if step % 50 == 0:
+                    print(step, loss.item())
+                opt.step()
+        """, UNSAFE),
+    # ... but not with two backwards (a GAN), an early `continue` before it, or an optimizer
+    # built in the loop.
     ("DLX002", """
         import torch
         def train(gen, disc, loader, loss_fn):

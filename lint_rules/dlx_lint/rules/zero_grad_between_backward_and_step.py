@@ -51,9 +51,10 @@ The fix moves the clearing call to the top of the loop body, before the forward 
 same gradients before its backward, it just removes the extra call). It is unsafe: the model
 now actually learns, so the training run changes, which is the point; re-check learning rates
 that were tuned on a model that did not move. It is offered only when the clearing call is a
-statement of its own directly in the loop body, everything before it in the body is
-straight-line code (no `if`, loop or `try`, no early `continue`/`break`/`return`) with exactly
-one backward, and the object it clears exists before the loop. With several backwards in
+statement of its own directly in the loop body, the statements before it in the body hold
+exactly one backward, outside any `if`, loop or `try` (such blocks may come before it only when
+they run no backward, step or clearing call), nothing before it can leave the iteration early
+(`continue`, `break`, `return`), and the object it clears exists before the loop. With several backwards in
 one iteration (a GAN's two losses), or other structure, where the call belongs is a judgement
 the fix does not make.
 """
@@ -137,8 +138,16 @@ def _fix(model, call: cst.Call) -> NodeFix | None:
     body = list(loop.body.body)
     index = next(i for i, s in enumerate(body) if s is statement)
     before = body[:index]
-    if any(not isinstance(s, (cst.SimpleStatementLine, cst.With)) for s in before) or may_leave(before):
+    if may_leave(before):
         return None
+    for earlier in before:
+        # A branch or inner loop before the call (logging every n steps) is fine as long as it
+        # does no training step of its own.
+        if not isinstance(earlier, (cst.SimpleStatementLine, cst.With)) and any(
+            _backwards(model, c) or zero_grad_receiver(model, c) is not None or step_info(model, c) is not None
+            for c in calls_in(model, earlier)
+        ):
+            return None
     backwards = [(i, c) for i, s in enumerate(before) for c in calls_in(model, s) if _backwards(model, c)]
     if len(backwards) != 1:
         return None
