@@ -653,8 +653,8 @@ CASES = [
         def f(x, buf):
             return torch.log1p(x * 2), torch.log1p(x - 1, out=buf)
         """, SAFE),
-    # DLX018: tuple, dict comprehension with f-string keys, `+=` and `self.a = self.a + [...]`,
-    # an alias of torch.nn, and a file importing classes from torch.nn.
+    # DLX018: tuples (as lists), a generator, a dict comprehension with f-string keys, `+=`
+    # and `self.a = self.a + [...]`, an alias of torch.nn, and a file importing classes from torch.nn.
     ("DLX018", """
         import torch
         import torch.nn as tnn
@@ -662,6 +662,8 @@ CASES = [
             def __init__(self):
                 super().__init__()
                 self.pair = (tnn.Linear(2, 2), tnn.ReLU())
+                self.bare = tnn.Linear(2, 2), tnn.ReLU()
+                self.lazy = (tnn.Linear(2, 2) for _ in range(2))
                 self.named = {f"l{i}": tnn.Linear(2, 2) for i in range(2)}
                 self.stack = []
                 self.stack += [tnn.Linear(2, 2)]
@@ -672,7 +674,9 @@ CASES = [
         class Net(tnn.Module):
             def __init__(self):
                 super().__init__()
-                self.pair = tnn.ModuleList((tnn.Linear(2, 2), tnn.ReLU()))
+                self.pair = tnn.ModuleList([tnn.Linear(2, 2), tnn.ReLU()])
+                self.bare = tnn.ModuleList([tnn.Linear(2, 2), tnn.ReLU()])
+                self.lazy = tnn.ModuleList(tnn.Linear(2, 2) for _ in range(2))
                 self.named = tnn.ModuleDict({f"l{i}": tnn.Linear(2, 2) for i in range(2)})
                 self.stack = tnn.ModuleList()
                 self.stack += [tnn.Linear(2, 2)]

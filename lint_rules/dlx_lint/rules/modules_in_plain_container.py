@@ -52,7 +52,7 @@ class Net(nn.Module):
         self.layers = nn.ModuleList([nn.Linear(64, 64) for _ in range(n)])
 """
     fix_safety = """
-The fix wraps the display: a list (or tuple, or comprehension) of modules becomes
+The fix wraps the display: a list, tuple (made a list) or comprehension of modules becomes
 `nn.ModuleList([...])`, a dict with string keys `nn.ModuleDict({...})`, and parameters go into
 `nn.ParameterList`/`nn.ParameterDict`; an empty `[]` filled later with `append`/`extend`/`+=`
 becomes `nn.ModuleList()` (`nn.ParameterList()` for parameters). `nn` is spelled as the file
@@ -306,9 +306,21 @@ def _wrap_fix(model, assign: cst.Assign) -> NodeFix | None:
         text, imports = spell(model, _CONTAINERS[(shape, kind)], assign)
     except FixUnavailable:
         return None
-    inner = value.with_changes(lpar=[], rpar=[]) if isinstance(value, cst.GeneratorExp) else value
+    if isinstance(value, cst.Tuple):
+        inner: cst.BaseExpression = _as_list(value)
+    elif isinstance(value, cst.GeneratorExp):
+        inner = value.with_changes(lpar=[], rpar=[])  # the call's parentheses suffice
+    else:
+        inner = value
     new = cst.Call(func=cst.parse_expression(text), args=[cst.Arg(inner)])
     return NodeFix(f"Wrap in `{text}`", (Replace(value, new), *imports))
+
+
+def _as_list(value: cst.Tuple) -> cst.List:
+    """`(a, b)` or `a, b` as `[a, b]`, keeping the layout inside the brackets."""
+    lbracket = cst.LeftSquareBracket(whitespace_after=value.lpar[0].whitespace_after) if value.lpar else cst.LeftSquareBracket()
+    rbracket = cst.RightSquareBracket(whitespace_before=value.rpar[-1].whitespace_before) if value.rpar else cst.RightSquareBracket()
+    return cst.List(elements=value.elements, lbracket=lbracket, rbracket=rbracket)
 
 
 def _plain_key(key: cst.BaseExpression) -> bool:
