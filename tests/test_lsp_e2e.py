@@ -152,17 +152,17 @@ async def test_disable_for_line_extends_existing_noqa(client: LanguageClient, tm
     assert apply_edits(text, edits_for(disable.edit, uri), client.encoding) == "import torch\nstate = torch.load(p)  # noqa: DLX001, DLX025\n"
 
 
-PLAIN_LIST = "from torch import nn\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.layers = [nn.Linear(2, 2)]\n"  # DLX018 (no fix) on line 6
+BACKWARD_IN_NO_GRAD = "import torch\n\n\ndef step(model, x):\n    with torch.no_grad():\n        model(x).sum().backward()\n"  # DLX032 (no fix) on line 6
 
 
 async def test_rule_without_fix_offers_only_disable_and_no_fix_all(client: LanguageClient, tmp_path):
     uri = _uri(tmp_path, "nofix.py")
-    open_document(client, uri, PLAIN_LIST)
+    open_document(client, uri, BACKWARD_IN_NO_GRAD)
     publication = await wait_for_version(client, uri, 1)
-    assert [(d.code, d.range.start.line) for d in publication.diagnostics] == [("DLX018", 5)]
+    assert [(d.code, d.range.start.line) for d in publication.diagnostics] == [("DLX032", 5)]
     assert not any(d.data.get("fix") for d in publication.diagnostics)
     titles = [a.title for a in await _actions(client, uri, 5)]
-    assert titles == ["Disable DLX018 for this line"]
+    assert titles == ["Disable DLX032 for this line"]
     assert await _actions(client, uri, 5, only=["source.fixAll"]) == []
 
 

@@ -2,9 +2,15 @@
 is (1) linted — the bad version triggers the rule, the good version does not — and (2) run with
 tiny tensors, and the difference the rule's explanation claims is asserted.
 
-Each proof defines a `run()` function in both versions; the test executes it and compares the
-observables. Rules whose claim cannot be shown this way say why in their `no_torch_proof`
-attribute (checked at the end of this module).
+Each proof defines a `run()` function in both versions (or, for a `script` proof, runs as a
+script twice); the test executes it and compares the observables. Rules whose claim cannot be
+shown this way say why in their `no_torch_proof` attribute (checked at the end of this module).
+
+For a rule that offers a fix, the claim is also checked on the text the fix produces from the bad
+version (`dlx_lint.fix_source` with unsafe fixes, the rule alone): the fixed text must no longer
+trigger the rule, and the claim must hold for (bad, fixed) as it does for (bad, good). The
+hand-written good versions stay: they show the claim independently of the fix. A proof whose bad
+code the fix does not apply to says why (`no_fix`), and the test is skipped with that reason.
 """
 
 from __future__ import annotations
@@ -16,37 +22,70 @@ from typing import Callable
 
 import pytest
 
-from dlx_lint import Settings, lint_source
+from dlx_lint import Settings, fix_source, lint_source
 from dlx_lint.registry import all_rules
+from dlx_lint.rule import FixAvailability
 
 torch = pytest.importorskip("torch")
 
 
 @dataclass(frozen=True)
 class Proof:
+    """One demonstration.
+
+    Attributes:
+        code: the rule.
+        bad, good: the two versions (the bad one triggers the rule, the good one does not).
+        claim: (bad result, good-or-fixed result) -> asserts.
+        name: the test id (the code when empty; several proofs of one rule need names).
+        script: run the text as a script (``__name__ == "__main__"``) twice, each time from a
+            different random state, as two processes would; the result is the list of values
+            passed to `observe`.
+        no_fix: why the rule's fix does not apply to `bad` (the fixed-text test is skipped
+            with this reason, after checking that the fix indeed leaves `bad` unchanged).
+    """
+
     code: str
     bad: str
     good: str
-    claim: Callable[[object, object], None]  # (bad run() result, good run() result) -> asserts
+    claim: Callable[[object, object], None]
+    name: str = ""
+    script: bool = False
+    no_fix: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.name or self.code
 
 
-def _execute(source: str):
+def _execute(source: str, script: bool = False):
     observed: list = []
+    code = compile(textwrap.dedent(source), "<proof>", "exec")
+    if script:
+        for state in (1, 2):
+            torch.manual_seed(state)
+            exec(code, {"__name__": "__main__", "observe": observed.append})
+        return observed
     # `observe(x)` lets a proof hand a value to the test without returning it from the code
     # under lint (a returned accumulator is exempt from DLX006/DLX007 by design).
     namespace: dict = {"__name__": "proof", "observe": observed.append}
-    exec(compile(textwrap.dedent(source), "<proof>", "exec"), namespace)
+    exec(code, namespace)
     torch.manual_seed(0)
     result = namespace["run"]()
     return observed[0] if observed else result
 
 
+def _has_graph(value) -> bool:
+    """Whether a value keeps an autograd graph alive (a float or a detached tensor does not)."""
+    return isinstance(value, torch.Tensor) and (value.requires_grad or value.grad_fn is not None)
+
+
 PROOFS: list[Proof] = []
 
 
-def proof(code: str, bad: str, good: str):
+def proof(code: str, bad: str, good: str, *, name: str = "", script: bool = False, no_fix: str = ""):
     def register(claim):
-        PROOFS.append(Proof(code, bad, good, claim))
+        PROOFS.append(Proof(code, bad, good, claim, name, script, no_fix))
         return claim
     return register
 
@@ -284,7 +323,7 @@ def _accumulator_keeps_graph(bad, good):
             stack.extend(next_fn for next_fn, _ in node.next_functions)
         return len(seen)
 
-    assert isinstance(good, float)
+    assert not _has_graph(good)  # a float (`.item()`) or a detached tensor (the fix's `.detach()`)
     assert bad.requires_grad and graph_size(bad) >= 5 * 3  # every iteration's graph is linked
 
 
@@ -323,7 +362,7 @@ def _accumulator_keeps_graph(bad, good):
 )
 def _stored_tensors_keep_graphs(bad, good):
     assert all(t.grad_fn is not None for t in bad)
-    assert all(isinstance(v, float) for v in good)
+    assert not any(_has_graph(v) for v in good)  # floats, or detached tensors (the fix)
 
 
 # ------------------------------------------------------------------------------------ modes
@@ -481,6 +520,9 @@ def _functional_dropout_ignores_eval(bad, good):
 
 @proof(
     "DLX026",
+    name="DLX026-linear",
+    no_fix="the fix hoists only parameter-free layers (Dropout); a Linear built in forward needs a decision "
+    "by hand (its parameters, initialisation and checkpoint keys change), see the DLX026-dropout proof",
     bad="""
 import torch
 from torch import nn
@@ -516,6 +558,45 @@ def _layer_rebuilt_every_call(bad, good):
     assert bad[0] == []  # nothing to optimise
     assert not torch.equal(bad[1], bad[2])  # new random weights on every call
     assert len(good[0]) == 2 and torch.equal(good[1], good[2])
+
+
+@proof(
+    "DLX026",
+    name="DLX026-dropout",
+    bad="""
+import torch
+from torch import nn
+
+class Head(nn.Module):
+    def forward(self, x):
+        return nn.Dropout(0.5)(x)
+
+def run():
+    head = Head()
+    head.eval()
+    return head(torch.ones(1, 64))
+""",
+    good="""
+import torch
+from torch import nn
+
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.drop(x)
+
+def run():
+    head = Head()
+    head.eval()
+    return head(torch.ones(1, 64))
+""",
+)
+def _dropout_built_in_forward_ignores_eval(bad, good):
+    assert (bad == 0).any()  # a fresh Dropout is always in training mode
+    assert torch.equal(good, torch.ones(1, 64))
 
 
 # ------------------------------------------------------------------------------------ losses and numerics
@@ -981,14 +1062,16 @@ from torch import nn
 
 def run():
     torch.manual_seed(0)
-    block = nn.Sequential(nn.Conv2d(1, 2, 1), nn.BatchNorm2d(2))
     x = torch.randn(4, 1, 3, 3)
+    block = nn.Sequential(nn.Conv2d(1, 2, 1), nn.BatchNorm2d(2))
     first = block(x)
-    with torch.no_grad():
-        block[0].bias.add_(5.0)
+    bias = block[0].bias
+    if bias is not None:
+        with torch.no_grad():
+            bias.add_(5.0)
     second = block(x)
     second.sum().backward()
-    return first, second, block[0].bias.grad
+    return first, second, None if bias is None else bias.grad, sum(p.numel() for p in block.parameters())
 """,
     good="""
 import torch
@@ -996,15 +1079,19 @@ from torch import nn
 
 def run():
     torch.manual_seed(0)
-    block = nn.Sequential(nn.Conv2d(1, 2, 1, bias=False), nn.BatchNorm2d(2))
     x = torch.randn(4, 1, 3, 3)
-    return block(x), None, None
+    block = nn.Sequential(nn.Conv2d(1, 2, 1, bias=False), nn.BatchNorm2d(2))
+    first = block(x)
+    second = block(x)
+    return first, second, None, sum(p.numel() for p in block.parameters())
 """,
 )
 def _bias_cancelled_by_batchnorm(bad, good):
     assert torch.allclose(bad[0], bad[1], atol=1e-3)  # the bias changes nothing (up to BN's eps)
     assert bad[2].abs().max().item() < 1e-4  # and gets no gradient
-    assert good[0].shape == bad[0].shape
+    # Without it: the same outputs (the weights are drawn before the bias), two parameters fewer.
+    assert good[2] is None and torch.allclose(good[0], bad[0], atol=1e-5)
+    assert good[3] == bad[3] - 2
 
 
 @proof(
@@ -1042,15 +1129,13 @@ def _sdpa_computes_the_same(bad, good):
 
 @proof(
     "DLX022",
+    script=True,
     bad="""
 import torch
 from torch import nn
 
 def main():
-    return nn.Linear(4, 4).weight.detach().clone()
-
-def run():
-    return main(), main()
+    observe(nn.Linear(4, 4).weight.detach().clone())
 
 if __name__ == "__main__":
     main()
@@ -1060,13 +1145,10 @@ import torch
 from torch import nn
 
 def main():
-    torch.manual_seed(0)
-    return nn.Linear(4, 4).weight.detach().clone()
-
-def run():
-    return main(), main()
+    observe(nn.Linear(4, 4).weight.detach().clone())
 
 if __name__ == "__main__":
+    torch.manual_seed(0)
     main()
 """,
 )
@@ -1156,7 +1238,15 @@ def _workers_repeat_the_same_randomness(bad, good):
 # ------------------------------------------------------------------------------------ the tests
 
 
-@pytest.mark.parametrize("item", PROOFS, ids=[p.code for p in PROOFS])
+IDS = [p.id for p in PROOFS]
+RULES = {rule.code: rule for rule in all_rules()}
+
+
+def test_proof_ids_are_unique():
+    assert len(set(IDS)) == len(IDS)
+
+
+@pytest.mark.parametrize("item", PROOFS, ids=IDS)
 def test_bad_version_is_flagged_and_good_version_is_not(item):
     settings = Settings(select=(item.code,))
     bad = {d.code for d in lint_source("proof.py", textwrap.dedent(item.bad), settings, raise_errors=True)}
@@ -1165,9 +1255,26 @@ def test_bad_version_is_flagged_and_good_version_is_not(item):
     assert item.code not in good
 
 
-@pytest.mark.parametrize("item", PROOFS, ids=[p.code for p in PROOFS])
+@pytest.mark.parametrize("item", PROOFS, ids=IDS)
 def test_the_claimed_difference_holds_on_torch(item):
-    item.claim(_execute(item.bad), _execute(item.good))
+    item.claim(_execute(item.bad, item.script), _execute(item.good, item.script))
+
+
+@pytest.mark.parametrize("item", PROOFS, ids=IDS)
+def test_the_claimed_difference_holds_on_the_fixed_text(item):
+    """The proof run on what `--fix --unsafe-fixes` makes of the bad version (issue 6)."""
+    if RULES[item.code].fix_availability is FixAvailability.NEVER:
+        pytest.skip(f"{item.code} offers no fix")
+    settings = Settings(select=(item.code,))
+    bad = textwrap.dedent(item.bad)
+    result = fix_source("proof.py", bad, settings, unsafe=True)
+    if item.no_fix:
+        assert result.text == bad, f"{item.code}: a fix now applies to this proof; check the claim on it"
+        pytest.skip(f"{item.code}: {item.no_fix}")
+    assert not result.errors
+    assert result.text != bad, f"{item.code}: the fix did not change the proof's bad code"
+    assert item.code not in {d.code for d in lint_source("proof.py", result.text, settings, raise_errors=True)}
+    item.claim(_execute(bad, item.script), _execute(result.text, item.script))
 
 
 def test_torch_load_executes_a_pickled_payload_unless_weights_only(tmp_path):
@@ -1194,7 +1301,17 @@ def test_torch_load_executes_a_pickled_payload_unless_weights_only(tmp_path):
         torch.load(payload)
     assert not marker.exists()
     source = "import torch\n\ndef f(p):\n    return torch.load(p)\n"
-    assert [d.code for d in lint_source("x.py", source, Settings(select=("DLX025",)))] == ["DLX025"]
+    settings = Settings(select=("DLX025",))
+    assert [d.code for d in lint_source("x.py", source, settings)] == ["DLX025"]
+    # The fixed text passes `weights_only=True` explicitly, so it refuses the payload on any
+    # release (here it cannot differ from the 2.6+ default; on older releases it does).
+    fixed = fix_source("x.py", source, settings, unsafe=True).text
+    assert "weights_only=True" in fixed and lint_source("x.py", fixed, settings) == []
+    namespace: dict = {}
+    exec(compile(fixed, "<fixed>", "exec"), namespace)
+    with pytest.raises(pickle.UnpicklingError):
+        namespace["f"](payload)
+    assert not marker.exists()
 
 
 def test_every_rule_has_a_proof_or_says_why_not():

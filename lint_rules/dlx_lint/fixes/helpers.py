@@ -47,6 +47,14 @@ def as_receiver(expr: cst.BaseExpression) -> cst.BaseExpression:
     return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
 
+def as_argument(expr: cst.BaseExpression) -> cst.BaseExpression:
+    """`expr` without its own parentheses when it can be a call argument as it is (``(x - 1)``
+    -> ``x - 1``); tuples, generator expressions, ``yield`` and ``:=`` keep them."""
+    if not expr.lpar or isinstance(expr, (cst.Tuple, cst.GeneratorExp, cst.Yield, cst.NamedExpr)):
+        return expr
+    return expr.with_changes(lpar=[], rpar=[])
+
+
 def method_call(receiver: cst.BaseExpression, method: str, args: tuple[cst.Arg, ...] = ()) -> cst.Call:
     """``receiver.method(args)``, parenthesising the receiver when needed."""
     return cst.Call(func=cst.Attribute(value=as_receiver(receiver), attr=cst.Name(method)), args=args)
@@ -77,8 +85,11 @@ def add_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.
         args[-1] = last.with_changes(comma=separator)
         args.append(new_arg.with_changes(comma=last.comma))
     else:
-        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        args.append(new_arg)
+        # The space (or line break) between the last argument and `)` moves after the new one,
+        # so `f(\n    a, b\n)` becomes `f(\n    a, b, k=v\n)`, not `a, b, \n k=v)`.
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")),
+                                     whitespace_after_arg=cst.SimpleWhitespace(""))
+        args.append(new_arg.with_changes(whitespace_after_arg=last.whitespace_after_arg))
     return call.with_changes(args=args)
 
 
@@ -162,6 +173,7 @@ def bound_before(model: "SemanticModel", path: str, statement: cst.CSTNode) -> b
 __all__ = [
     "FixUnavailable",
     "add_keyword",
+    "as_argument",
     "as_receiver",
     "bound_before",
     "block_of",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
 
-from ..diagnostics import Severity
-from ..rule import Finding, Reference, Rule
+from ..diagnostics import Applicability, Severity
+from ..fixes.helpers import spell
+from ..fixes.spec import NodeFix, Replace
+from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.constants import single_definition_value
 
 _ADAM = frozenset({"torch.optim.Adam"})
@@ -30,7 +33,13 @@ implements the decoupled form.
 """
     example = "opt = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-2)\n"
     use_instead = "opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)\n"
-    fix_safety = "Switching to AdamW changes the optimisation (and the best weight-decay value); re-tune it."
+    fix_safety = """
+The fix replaces `Adam` by `AdamW` with the same arguments (the two take the same positional
+parameters) and is unsafe: the decay now shrinks every weight by `lr * weight_decay` per step
+instead of entering the adaptive gradient, so the optimisation changes and the best
+weight-decay value is usually larger; re-tune it. Not offered when the call passes `*args`,
+`**kwargs` or `decoupled_weight_decay=` (which `AdamW` does not accept).
+"""
     limitations = """
 A name or attribute counts as non-zero only when its single definition in the file is a
 non-zero literal (an argparse `default=` included, clause 8); anything else unknown is silent.
@@ -55,6 +64,24 @@ def build(model):
     return a, b, c
 """,
     )
+    fixed_examples = (
+        """
+import argparse
+import torch
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--wd", type=float, default=5e-4)
+args = parser.parse_args()
+
+def build(model):
+    a = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-2)  # expect: DLX028
+    b = torch.optim.AdamW(model.parameters(), 1e-3, (0.9, 0.999), 1e-8, 0.01)  # expect: DLX028
+    c = torch.optim.AdamW(model.parameters(), weight_decay=args.wd)  # expect: DLX028
+    return a, b, c
+""",
+    )
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.UNSAFE
     good_examples = (
         """
 import torch
@@ -77,7 +104,22 @@ def build(model, wd):
                 continue
             decay = single_definition_value(model, value)
             if decay is not None and decay != 0:
-                yield Finding(call, "Adam's `weight_decay` is L2 regularisation scaled by the adaptive step, not decoupled weight decay; use `torch.optim.AdamW` with the same arguments")
+                yield Finding(call, "Adam's `weight_decay` is L2 regularisation scaled by the adaptive step, not decoupled weight decay; use `torch.optim.AdamW` with the same arguments",
+                              fix=partial(_fix, model, call))
+
+
+def _fix(model, call: cst.Call) -> NodeFix | None:
+    """`Adam(...)` -> `AdamW(...)`, spelled like the `Adam` it replaces."""
+    if any(a.star for a in call.args) or any(a.keyword is not None and a.keyword.value == "decoupled_weight_decay" for a in call.args):
+        return None
+    func = call.func
+    imports: tuple = ()
+    if isinstance(func, cst.Attribute):
+        new_func: cst.BaseExpression = func.with_changes(attr=cst.Name("AdamW"))
+    else:
+        text, imports = spell(model, "torch.optim.AdamW", call)
+        new_func = cst.parse_expression(text)
+    return NodeFix("Use `torch.optim.AdamW` (re-tune the weight decay)", (Replace(func, new_func), *imports))
 
 
 def _weight_decay(call: cst.Call) -> cst.BaseExpression | None:

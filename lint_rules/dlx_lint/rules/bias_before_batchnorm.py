@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
 
-from ..diagnostics import Severity
-from ..rule import Finding, Reference, Rule
+from ..diagnostics import Applicability, Severity
+from ..fixes.helpers import add_keyword
+from ..fixes.spec import NodeFix, Replace
+from ..rule import FixAvailability, Finding, Reference, Rule
 
 _WITH_BIAS = re.compile(r"^torch\.nn\.(?:Conv[123]d|Linear|LazyConv[123]d|LazyLinear)$")
 _BATCHNORM = re.compile(r"^torch\.nn\.(?:BatchNorm[123]d|SyncBatchNorm|LazyBatchNorm[123]d)$")
@@ -33,7 +36,13 @@ takes its role).
 """
     example = "block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1), nn.BatchNorm2d(128), nn.ReLU())\n"
     use_instead = "block = nn.Sequential(nn.Conv2d(64, 128, 3, padding=1, bias=False), nn.BatchNorm2d(128), nn.ReLU())\n"
-    fix_safety = "`bias=False` is safe when training from scratch; it breaks loading checkpoints that contain those bias keys."
+    fix_safety = """
+The fix passes `bias=False` (or turns an explicit `bias=True` into `False`) and is unsafe: the
+model computes the same function when trained from scratch, but its `state_dict()` loses the
+`bias` keys, so loading a checkpoint saved before the change fails with unexpected keys (pass
+`strict=False` or drop them), and the random initialisation of the following layers draws
+differently. Not offered when the bias is given by a variable.
+"""
     limitations = "Only consecutive layers inside one `nn.Sequential(...)` call are checked, not attributes used in sequence in `forward`."
     references = (
         Reference("Ioffe & Szegedy, Batch Normalization (ICML 2015)", "https://arxiv.org/abs/1502.03167"),
@@ -50,6 +59,19 @@ block = nn.Sequential(
 )
 """,
     )
+    fixed_examples = (
+        """
+from torch import nn
+
+block = nn.Sequential(
+    nn.Conv2d(64, 128, 3, padding=1, bias=False),  # expect: DLX033
+    nn.BatchNorm2d(128),
+    nn.ReLU(),
+)
+""",
+    )
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.UNSAFE
     good_examples = (
         """
 from torch import nn
@@ -66,7 +88,8 @@ head = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.BatchNorm1d(8))
             layers = [a.value for a in call.args if a.keyword is None and not a.star]
             for first, second in zip(layers, layers[1:]):
                 if _is_call_of(model, first, _WITH_BIAS) and _is_call_of(model, second, _BATCHNORM) and _has_bias(model, first):
-                    yield Finding(first, "this layer's bias is cancelled by the BatchNorm right after it; pass `bias=False`")
+                    yield Finding(first, "this layer's bias is cancelled by the BatchNorm right after it; pass `bias=False`",
+                                  fix=partial(_fix, model, first))
 
 
 def _is_call_of(model, expr: cst.BaseExpression, pattern: re.Pattern) -> bool:
@@ -91,3 +114,21 @@ def _has_bias(model, call: cst.Call) -> bool:
         if value is not None:
             return not (isinstance(value, cst.Name) and value.value == "False")
     return True
+
+
+def _fix(model, call: cst.Call) -> NodeFix | None:
+    """`bias=False` appended, or an explicit literal `True` bias (keyword or positional)
+    turned into `False`."""
+    position = 2 if (model.qualname(call.func) or "").endswith("Linear") else 7
+    positional = 0
+    false = cst.Name("False")
+    for arg in call.args:
+        given = arg.keyword is not None and arg.keyword.value == "bias"
+        if arg.keyword is None:
+            given = positional == position
+            positional += 1
+        if given:
+            if not (isinstance(arg.value, cst.Name) and arg.value.value == "True"):
+                return None  # a variable: the configuration decides
+            return NodeFix("Pass `bias=False`", (Replace(arg.value, false),))
+    return NodeFix("Pass `bias=False`", (Replace(call, add_keyword(call, "bias", false)),))

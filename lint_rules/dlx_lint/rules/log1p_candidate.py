@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
 
-from ..diagnostics import Severity
-from ..rule import Finding, Reference, Rule
+from ..diagnostics import Applicability, Severity
+from ..fixes.helpers import as_argument, spell
+from ..fixes.spec import NodeFix, Replace
+from ..rule import FixAvailability, Finding, Reference, Rule
 
 
 def _is_one(expr: cst.BaseExpression) -> bool:
@@ -47,6 +50,11 @@ for large `x` (`exp` overflows to `inf` beyond about 88 in float32).
 """
     example = "loss = torch.log(1 + torch.exp(margin)).mean()\n"
     use_instead = "loss = torch.log1p(torch.exp(margin)).mean()   # or F.softplus(margin).mean()\n"
+    fix_safety = """
+The fix rewrites `torch.log(1 + x)` and `torch.log(x + 1)` to `torch.log1p(x)`, keeping any other
+argument (`out=`). It is safe: both compute log(1 + x) elementwise with the same type promotion
+(an integer tensor gives a float result in both), `log1p` only more accurately.
+"""
     limitations = "Only the function form with a literal 1 is matched (not `x.log()` or a named constant)."
     references = (
         Reference("PyTorch docs: torch.log1p", "https://docs.pytorch.org/docs/stable/generated/torch.log1p.html"),
@@ -61,6 +69,16 @@ def softplus(x):
     return torch.log(1 + torch.exp(x)) + torch.log(x.abs() + 1.0)  # expect: DLX017
 """,
     )
+    fixed_examples = (
+        """
+import torch
+
+def softplus(x):
+    return torch.log1p(torch.exp(x)) + torch.log1p(x.abs())  # expect: DLX017
+""",
+    )
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.SAFE
     good_examples = (
         """
 import math
@@ -77,4 +95,21 @@ def stable(x):
                 continue
             argument = call.args[0].value
             if call.args[0].keyword is None and one_plus_operand(argument) is not None:
-                yield Finding(call, "`torch.log(1 + x)` is inaccurate for small `x`; use `torch.log1p(x)`")
+                yield Finding(call, "`torch.log(1 + x)` is inaccurate for small `x`; use `torch.log1p(x)`",
+                              fix=partial(_fix, model, call))
+
+
+def _fix(model, call: cst.Call) -> NodeFix:
+    """`torch.log(1 + x, ...)` -> `torch.log1p(x, ...)`, spelled like the `log` it replaces."""
+    first = call.args[0]
+    operand = one_plus_operand(first.value)
+    assert operand is not None
+    func = call.func
+    imports: tuple = ()
+    if isinstance(func, cst.Attribute):
+        new_func: cst.BaseExpression = func.with_changes(attr=cst.Name("log1p"))
+    else:
+        text, imports = spell(model, "torch.log1p", call)
+        new_func = cst.parse_expression(text)
+    new = call.with_changes(func=new_func, args=[first.with_changes(value=as_argument(operand)), *call.args[1:]])
+    return NodeFix("Use `torch.log1p(x)`", (Replace(call, new), *imports))

@@ -8,10 +8,11 @@ from typing import Iterator
 import libcst as cst
 
 from ..diagnostics import Applicability, Severity
-from ..fixes.helpers import code_of, spell
+from ..fixes.helpers import code_of
+from ..fixes.losses import assigned_directly, inputs_unchanged, log_softmax_of
 from ..fixes.spec import FixUnavailable, NodeFix, Replace
 from ..rule import FixAvailability, Finding, Reference, Rule
-from ..semantic.dataflow import SOFTMAX, producer, reaching_bindings
+from ..semantic.dataflow import SOFTMAX, producer
 from ..semantic.logs import is_natural_log, log_calls
 
 
@@ -111,13 +112,6 @@ def listwise(scores, labels):
                 )
 
 
-_SOFTMAX_FUNCTIONS = {
-    "torch.softmax": "torch.log_softmax",
-    "torch.nn.functional.softmax": "torch.nn.functional.log_softmax",
-    "torch.special.softmax": "torch.special.log_softmax",
-}
-
-
 def _fix(model, log_call: cst.Call, argument: cst.BaseExpression, softmax: cst.CSTNode) -> NodeFix | None:
     """The `log` call rewritten as the matching `log_softmax` call: safe when the softmax is
     the argument itself, display-only when the argument is a variable assigned the softmax
@@ -126,53 +120,12 @@ def _fix(model, log_call: cst.Call, argument: cst.BaseExpression, softmax: cst.C
         return None
     if argument is softmax:
         applicability = Applicability.SAFE
-    elif isinstance(argument, cst.Name) and _assigned_directly(model, argument, softmax) and _inputs_unchanged(model, softmax, log_call):
+    elif isinstance(argument, cst.Name) and assigned_directly(model, argument, softmax) and inputs_unchanged(model, softmax, log_call):
         applicability = Applicability.DISPLAY_ONLY
     else:
         return None
     try:
-        new, imports = _log_softmax(model, softmax, log_call)
+        new, imports = log_softmax_of(model, softmax, log_call)
     except FixUnavailable:
         return None
     return NodeFix(f"Use `{code_of(new.func)}`", (Replace(log_call, new), *imports), applicability)
-
-
-def _log_softmax(model, softmax: cst.Call, at: cst.CSTNode) -> tuple[cst.Call, tuple]:
-    func = softmax.func
-    name = model.qualname(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
-    if name in _SOFTMAX_FUNCTIONS:
-        if isinstance(func, cst.Attribute):
-            return softmax.with_changes(func=func.with_changes(attr=cst.Name("log_softmax"))), ()
-        text, imports = spell(model, _SOFTMAX_FUNCTIONS[name], at)
-        return softmax.with_changes(func=cst.parse_expression(text)), imports
-    if name is None and isinstance(func, cst.Attribute) and func.attr.value == "softmax":
-        return softmax.with_changes(func=func.with_changes(attr=cst.Name("log_softmax"))), ()
-    raise FixUnavailable("not a softmax function or method")
-
-
-def _assigned_directly(model, name: cst.Name, softmax: cst.Call) -> bool:
-    bindings = reaching_bindings(model, name.value, name)
-    return len(bindings) == 1 and bindings[0].kind == "assign" and not bindings[0].unpack and bindings[0].value is softmax
-
-
-def _inputs_unchanged(model, expression: cst.CSTNode, use: cst.CSTNode) -> bool:
-    """Whether every name read by `expression` has the same reaching definitions at `use`."""
-    names: list[cst.Name] = []
-
-    class _Names(cst.CSTVisitor):
-        def visit_Name(self, node: cst.Name) -> None:
-            names.append(node)
-
-        def visit_Attribute(self, node: cst.Attribute) -> bool:
-            node.value.visit(self)
-            return False
-
-        def visit_Arg(self, node: cst.Arg) -> bool:
-            node.value.visit(self)
-            return False
-
-    expression.visit(_Names())
-    for name in names:
-        if reaching_bindings(model, name.value, name) != reaching_bindings(model, name.value, use):
-            return False
-    return True

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
 
-from ..diagnostics import Severity
-from ..rule import Finding, Reference, Rule
+from ..diagnostics import Applicability, Severity
+from ..fixes.helpers import spell
+from ..fixes.spec import FixUnavailable, NodeFix, Replace
+from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.flow import block_statements
 from ..semantic.kinds import Kind
 from ..semantic.names import dotted_name
@@ -48,6 +51,20 @@ class Net(nn.Module):
         super().__init__()
         self.layers = nn.ModuleList([nn.Linear(64, 64) for _ in range(n)])
 """
+    fix_safety = """
+The fix wraps the display: a list, tuple (made a list) or comprehension of modules becomes
+`nn.ModuleList([...])`, a dict with string keys `nn.ModuleDict({...})`, and parameters go into
+`nn.ParameterList`/`nn.ParameterDict`; an empty `[]` filled later with `append`/`extend`/`+=`
+becomes `nn.ModuleList()` (`nn.ParameterList()` for parameters). `nn` is spelled as the file
+imports it. The fix is unsafe, because registering changes what the model is: the layers' parameters
+now appear in `parameters()` (an optimizer built afterwards trains them, and their count
+changes), `state_dict()` gains their keys (checkpoints saved before no longer load strictly),
+`.to()`/`.cuda()` move them and `train()`/`eval()` switch them, which is what the code meant.
+Code that relies on list or dict methods the containers lack (`dict.get`, `list.sort`)
+needs adjusting. Not offered for sets, for containers mixing modules with other values
+(the registering containers reject them), for dict keys that are not plain strings without a
+dot, or when something other than modules is added later.
+"""
     limitations = """
 Containers filled in methods other than `__init__`, or through helpers, are not followed. A
 container whose elements `__init__` registers one by one (`self.add_module(str(i), layer)` in a
@@ -74,6 +91,24 @@ class Net(nn.Module):
         self.scales = [nn.Parameter(torch.ones(1)), nn.Parameter(torch.zeros(1))]  # expect: DLX018
 """,
     )
+    fixed_examples = (
+        """
+import torch
+from torch import nn
+
+class Net(nn.Module):
+    def __init__(self, n: int):
+        super().__init__()
+        self.layers = nn.ModuleList([nn.Linear(8, 8) for _ in range(n)])  # expect: DLX018
+        self.heads = nn.ModuleDict({"a": nn.Linear(8, 1)})  # expect: DLX018
+        self.blocks = nn.ModuleList()  # expect: DLX018
+        for _ in range(n):
+            self.blocks.append(nn.Conv2d(3, 3, 1))
+        self.scales = nn.ParameterList([nn.Parameter(torch.ones(1)), nn.Parameter(torch.zeros(1))])  # expect: DLX018
+""",
+    )
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.UNSAFE
     good_examples = (
         """
 from torch import nn
@@ -120,9 +155,11 @@ class Net(nn.Module):
                 continue  # each element registered with add_module/register_module
             first = nodes[0]
             if _holds_modules(model, first.value):
-                yield Finding(first, f"modules in the plain container `{path}` are not registered (absent from parameters(), state_dict(), .to()); use `nn.ModuleList`/`nn.ModuleDict`/`nn.ParameterList`")
+                yield Finding(first, f"modules in the plain container `{path}` are not registered (absent from parameters(), state_dict(), .to()); use `nn.ModuleList`/`nn.ModuleDict`/`nn.ParameterList`",
+                              fix=partial(_wrap_fix, model, first))
             elif _is_empty_container(first.value) and _filled_with_modules(model, init, path, nodes):
-                yield Finding(first, f"modules added to the plain container `{path}` are not registered; create it as `nn.ModuleList()`/`nn.ModuleDict()`")
+                yield Finding(first, f"modules added to the plain container `{path}` are not registered; create it as `nn.ModuleList()`/`nn.ModuleDict()`",
+                              fix=partial(_empty_fix, model, init, path, first))
 
 
 def _assigns_by_function(model) -> dict:
@@ -215,3 +252,134 @@ def _registered_by_hand(model, init) -> set[str]:
             if path is not None:
                 registered.add(path)
     return registered
+
+
+# ------------------------------------------------------------------------------------ fixes
+
+_MODULE, _PARAMETER = "module", "parameter"
+_CONTAINERS = {
+    ("list", _MODULE): "torch.nn.ModuleList",
+    ("list", _PARAMETER): "torch.nn.ParameterList",
+    ("dict", _MODULE): "torch.nn.ModuleDict",
+    ("dict", _PARAMETER): "torch.nn.ParameterDict",
+}
+
+
+def _element_kind(model, expr: cst.BaseExpression) -> str | None:
+    """`_MODULE` for a module constructor, `_PARAMETER` for `nn.Parameter(...)`, else None."""
+    if not _is_module_or_parameter(model, expr):
+        return None
+    return _PARAMETER if model.qualname(expr.func) == "torch.nn.Parameter" else _MODULE  # type: ignore[attr-defined]
+
+
+def _one_kind(kinds) -> str | None:
+    kinds = set(kinds)
+    if len(kinds) != 1 or None in kinds:
+        return None
+    return kinds.pop()
+
+
+def _wrap_fix(model, assign: cst.Assign) -> NodeFix | None:
+    """Wrap a display or comprehension of modules (parameters) in the registering container."""
+    if len(assign.targets) != 1:
+        return None
+    value = assign.value
+    if isinstance(value, (cst.List, cst.Tuple)):
+        shape = "list"
+        kind = _one_kind(_element_kind(model, e.value) if not isinstance(e, cst.StarredElement) else None for e in value.elements)
+    elif isinstance(value, (cst.ListComp, cst.GeneratorExp)):
+        shape, kind = "list", _element_kind(model, value.elt)
+    elif isinstance(value, cst.Dict):
+        shape = "dict"
+        if not all(isinstance(e, cst.DictElement) and _plain_key(e.key) for e in value.elements):
+            return None
+        kind = _one_kind(_element_kind(model, e.value) for e in value.elements)  # type: ignore[union-attr]
+    elif isinstance(value, cst.DictComp):
+        if not isinstance(value.key, cst.FormattedString):
+            return None  # ModuleDict keys must be strings; an f-string surely is one
+        shape, kind = "dict", _element_kind(model, value.value)
+    else:
+        return None  # a set: no order to keep
+    if kind is None:
+        return None
+    try:
+        text, imports = spell(model, _CONTAINERS[(shape, kind)], assign)
+    except FixUnavailable:
+        return None
+    if isinstance(value, cst.Tuple):
+        inner: cst.BaseExpression = _as_list(value)
+    elif isinstance(value, cst.GeneratorExp):
+        inner = value.with_changes(lpar=[], rpar=[])  # the call's parentheses suffice
+    else:
+        inner = value
+    new = cst.Call(func=cst.parse_expression(text), args=[cst.Arg(inner)])
+    return NodeFix(f"Wrap in `{text}`", (Replace(value, new), *imports))
+
+
+def _as_list(value: cst.Tuple) -> cst.List:
+    """`(a, b)` or `a, b` as `[a, b]`, keeping the layout inside the brackets."""
+    lbracket = cst.LeftSquareBracket(whitespace_after=value.lpar[0].whitespace_after) if value.lpar else cst.LeftSquareBracket()
+    rbracket = cst.RightSquareBracket(whitespace_before=value.rpar[-1].whitespace_before) if value.rpar else cst.RightSquareBracket()
+    return cst.List(elements=value.elements, lbracket=lbracket, rbracket=rbracket)
+
+
+def _plain_key(key: cst.BaseExpression) -> bool:
+    if not isinstance(key, cst.SimpleString):
+        return False
+    text = key.evaluated_value
+    return isinstance(text, str) and bool(text) and "." not in text
+
+
+def _empty_fix(model, init: cst.FunctionDef, path: str, assign: cst.Assign) -> NodeFix | None:
+    """`self.a = []` filled later with modules only -> `self.a = nn.ModuleList()`."""
+    value = assign.value
+    is_list = isinstance(value, cst.List) or (
+        isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "list"
+    )
+    if len(assign.targets) != 1 or not is_list:
+        return None
+    kind = _one_kind(_added_kinds(model, init, path))
+    if kind is None:
+        return None
+    try:
+        text, imports = spell(model, _CONTAINERS[("list", kind)], assign)
+    except FixUnavailable:
+        return None
+    return NodeFix(f"Create it as `{text}()`", (Replace(value, cst.Call(func=cst.parse_expression(text))), *imports))
+
+
+def _added_kinds(model, init: cst.FunctionDef, path: str) -> list:
+    """The kind of everything `__init__` adds to the container (None for an unknown value,
+    or for a way of filling it the registering list does not support)."""
+    kinds: list = []
+    for name in ("append", "extend", "insert"):
+        for call in model.calls_by_attr.get(name, []):
+            if model.enclosing_function(call) is not init or dotted_name(call.func.value) != path:
+                continue
+            values = [a.value for a in call.args]
+            if name == "insert":
+                values = values[1:]
+            for value in values:
+                kinds.extend(_display_kinds(model, value) if name == "extend" else [_element_kind(model, value)])
+    for node in model.aug_assigns:
+        if model.enclosing_function(node) is init and dotted_name(node.target) == path:
+            kinds.extend(_display_kinds(model, node.value) if isinstance(node.operator, cst.AddAssign) else [None])
+    for node in _assigns_by_function(model).get(init, []):
+        for target in node.targets:
+            if isinstance(target.target, cst.Subscript) and dotted_name(target.target.value) == path:
+                kinds.append(None)  # `self.a[k] = m` on a list that was empty raises anyway
+            elif dotted_name(target.target) == path and node.value is not None and not _is_empty_container(node.value):
+                value = node.value
+                if isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Add) and dotted_name(value.left) == path:
+                    kinds.extend(_display_kinds(model, value.right))
+                else:
+                    kinds.append(None)
+    return kinds
+
+
+def _display_kinds(model, value: cst.BaseExpression) -> list:
+    if isinstance(value, (cst.List, cst.Tuple)):
+        return [None if isinstance(e, cst.StarredElement) else _element_kind(model, e.value) for e in value.elements]
+    if isinstance(value, (cst.ListComp, cst.GeneratorExp)):
+        return [_element_kind(model, value.elt)]
+    return [None]

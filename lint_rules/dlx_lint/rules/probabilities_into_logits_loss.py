@@ -12,9 +12,9 @@ from ..diagnostics import Applicability, Severity
 from ..fixes.helpers import as_receiver, code_of
 from ..fixes.spec import NodeFix, Replace
 from ..rule import FixAvailability, Finding, Reference, Rule
-from ..semantic.dataflow import LOG_SOFTMAX, SIGMOID, SOFTMAX, producer, reaching_bindings
+from ..fixes.losses import logits_at, through_shape_operations
+from ..semantic.dataflow import LOG_SOFTMAX, SIGMOID, SOFTMAX, producer
 from ..semantic.logs import classification_loss_calls
-from ..semantic.names import dotted_name
 
 
 class ProbabilitiesIntoLogitsLoss(Rule):
@@ -146,78 +146,16 @@ def step(logits, y):
             yield Finding(call, message, fix=partial(_fix, model, argument, kind, made[1]))
 
 
-_SHAPE_METHODS = frozenset(
-    {"view", "reshape", "squeeze", "unsqueeze", "flatten", "permute", "transpose", "contiguous", "float",
-     "double", "half", "to", "cuda", "cpu", "clone", "view_as", "reshape_as", "expand", "expand_as", "t", "type_as"}
-)
-_PRODUCER_MODULES = frozenset({"torch.nn.Softmax", "torch.nn.LogSoftmax", "torch.nn.Sigmoid"})
-
-
 def _fix(model, argument: cst.BaseExpression, kind: str, made: cst.CSTNode) -> NodeFix | None:
     """Pass the producer's input (the logits) where the loss reads the probabilities."""
-    terminal, nested = _through_shape_operations(argument)
-    if not isinstance(made, cst.Call):
+    terminal, nested = through_shape_operations(argument)
+    found = logits_at(model, terminal, made)
+    if found is None:
         return None
-    logits = _producer_input(model, made)
-    if logits is None:
-        return None
-    if terminal is made:
+    logits, inline = found
+    if inline or kind == LOG_SOFTMAX:
         applicability = Applicability.SAFE
-    elif isinstance(terminal, (cst.Name, cst.Attribute)) and _assigned_directly(model, terminal, made) \
-            and dotted_name(logits) is not None and _same_value(model, logits, made, terminal):
-        applicability = Applicability.SAFE if kind == LOG_SOFTMAX else Applicability.UNSAFE
     else:
-        return None
+        applicability = Applicability.UNSAFE
     new = as_receiver(logits) if nested else logits
     return NodeFix(f"Pass the logits `{code_of(logits)}` to the loss", (Replace(terminal, new),), applicability)
-
-
-def _through_shape_operations(expr: cst.BaseExpression) -> tuple[cst.BaseExpression, bool]:
-    """The expression under shape-only methods and subscripts, and whether there were any."""
-    node, nested = expr, False
-    while True:
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _SHAPE_METHODS:
-            node, nested = node.func.value, True
-        elif isinstance(node, cst.Subscript):
-            node, nested = node.value, True
-        else:
-            return node, nested
-
-
-def _producer_input(model, call: cst.Call) -> cst.BaseExpression | None:
-    """The tensor a softmax/log_softmax/sigmoid call normalises: the receiver of the method,
-    the first argument of the function or of an `nn.Softmax`-like module; None for in-place
-    methods and for models whose `forward` ends with the operation."""
-    func = call.func
-    name = model.qualname(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
-    if name is None and isinstance(func, cst.Attribute) and not model.origin(func.value).is_module:
-        # A tensor method (`x.softmax(-1)`); `self.softmax(x)` with an `nn.Softmax` attribute
-        # is a module call, handled below.
-        method = func.attr.value
-        if method in ("softmax", "log_softmax", "sigmoid"):
-            return func.value
-        return None
-    if name is None or not name.startswith("torch."):
-        origin = model.origin(func)
-        if origin.qualname not in _PRODUCER_MODULES:
-            return None
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "input":
-            return arg.value
-    first = call.args[0] if call.args else None
-    if first is None or first.keyword is not None or first.star:
-        return None
-    return first.value
-
-
-def _assigned_directly(model, use: cst.BaseExpression, made: cst.Call) -> bool:
-    path = dotted_name(use)
-    bindings = reaching_bindings(model, path, use) if path else []
-    return len(bindings) == 1 and bindings[0].kind == "assign" and not bindings[0].unpack and bindings[0].value is made
-
-
-def _same_value(model, logits: cst.BaseExpression, made: cst.CSTNode, use: cst.CSTNode) -> bool:
-    """Whether the access path `logits` holds at `use` what it held at the producer."""
-    path = dotted_name(logits) or ""
-    head = path.split(".", 1)[0]
-    return all(reaching_bindings(model, p, made) == reaching_bindings(model, p, use) for p in {path, head})

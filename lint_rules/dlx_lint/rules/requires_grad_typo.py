@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
 
-from ..diagnostics import Severity
-from ..rule import Finding, Reference, Rule
+from ..diagnostics import Applicability, Severity
+from ..fixes.spec import NodeFix, Replace
+from ..rule import FixAvailability, Finding, Reference, Rule
 
 
 class RequiresGradTypo(Rule):
@@ -30,6 +32,12 @@ for p in backbone.parameters():
 for p in backbone.parameters():
     p.requires_grad = False      # or: backbone.requires_grad_(False)
 """
+    fix_safety = """
+The fix renames the attribute to `requires_grad` and is safe: it does what the assignment was
+written to do. It is not offered when the file also reads an attribute named `require_grad`
+(`if p.require_grad:`): that object may really have such an attribute, and after the rename the
+read would fail.
+"""
     limitations = "Purely syntactic, like TOR002: an object that really has a `require_grad` attribute is reported too."
     references = (
         Reference("PyTorch docs: Autograd mechanics, requires_grad", "https://docs.pytorch.org/docs/stable/notes/autograd.html#setting-requires-grad"),
@@ -45,6 +53,17 @@ def freeze(model):
         p.require_grad = False  # expect: DLX021
 """,
     )
+    fixed_examples = (
+        """
+import torch
+
+def freeze(model):
+    for p in model.parameters():
+        p.requires_grad = False  # expect: DLX021
+""",
+    )
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.SAFE
     good_examples = (
         """
 import torch
@@ -60,12 +79,53 @@ def freeze(model, cfg):
         if not model.imports_module("torch"):
             return
         for node in model.assigns:
-            if any(_is_typo(t.target) for t in node.targets):
-                yield Finding(node, "`require_grad` is not a tensor attribute; this creates a new attribute — use `requires_grad`")
+            typos = [t.target for t in node.targets if _is_typo(t.target)]
+            if typos:
+                yield Finding(node, "`require_grad` is not a tensor attribute; this creates a new attribute — use `requires_grad`",
+                              fix=partial(_fix, model, tuple(typos)))
         for node in model.aug_assigns:
             if _is_typo(node.target):
-                yield Finding(node, "`require_grad` is not a tensor attribute; use `requires_grad`")
+                yield Finding(node, "`require_grad` is not a tensor attribute; use `requires_grad`",
+                              fix=partial(_fix, model, (node.target,)))
 
 
 def _is_typo(target: cst.BaseExpression) -> bool:
     return isinstance(target, cst.Attribute) and target.attr.value == "require_grad"
+
+
+def _fix(model, targets: tuple[cst.Attribute, ...]) -> NodeFix | None:
+    """Rename each `x.require_grad` target to `x.requires_grad`, unless the file reads a
+    `require_grad` attribute somewhere (then some object may really have one)."""
+    if _read_anywhere(model):
+        return None
+    return NodeFix("Rename to `requires_grad`", tuple(Replace(t.attr, cst.Name("requires_grad")) for t in targets))
+
+
+def _read_anywhere(model) -> bool:
+    def compute() -> bool:
+        class _Reads(cst.CSTVisitor):
+            found = False
+
+            def visit_Attribute(self, node: cst.Attribute) -> None:
+                if node.attr.value == "require_grad":
+                    self.found = True
+
+            def visit_AssignTarget(self, node: cst.AssignTarget) -> bool:
+                # An assigned `x.require_grad` is the typo itself; look only inside it.
+                if _is_typo(node.target):
+                    node.target.value.visit(self)  # type: ignore[attr-defined]
+                    return False
+                return True
+
+            def visit_AugAssign(self, node: cst.AugAssign) -> bool:
+                if _is_typo(node.target):
+                    node.target.value.visit(self)  # type: ignore[attr-defined]
+                    node.value.visit(self)
+                    return False
+                return True
+
+        visitor = _Reads()
+        model.module.visit(visitor)
+        return visitor.found
+
+    return model.cached("require-grad-read", compute)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
 
-from ..diagnostics import Severity
-from ..rule import Finding, Reference, Rule
+from ..diagnostics import Applicability, Severity
+from ..fixes.helpers import add_keyword
+from ..fixes.spec import NodeFix, Replace
+from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.names import dotted_name
 
 _FACTORIES = frozenset({f"torch.{n}" for n in ("zeros", "ones", "empty", "rand", "randn", "randint", "arange", "full", "tensor", "eye", "linspace")})
@@ -31,6 +34,17 @@ loop. Factory functions take `device=` and create the tensor where it is needed.
 """
     example = "mask = torch.ones(n, n).to(device)\n"
     use_instead = "mask = torch.ones(n, n, device=device)\n"
+    fix_safety = """
+The fix moves the device into the factory call (`torch.ones(n, n).to(device)` ->
+`torch.ones(n, n, device=device)`, `.cuda()` -> `device="cuda"`). It is offered only when the
+move takes exactly the device (one positional argument or `device=`, nothing else: no dtype,
+`non_blocking` or `copy`) and the factory has no `out=`, `pin_memory=` or `*`/`**` arguments.
+It is safe for deterministic factories: the same values end up on the same device. It is unsafe
+for `rand`, `randn` and `randint` (drawn on the device, they use that device's generator, so
+the numbers differ from the CPU-drawn ones and the CPU random stream no longer advances) and
+when the factory passes `requires_grad=` (the device tensor becomes the leaf that receives
+`.grad`, instead of an unreachable CPU tensor).
+"""
     limitations = "`.to(x)` with an argument whose nature is unknown (a tensor, a dtype, a device) is treated as a device only when it is named like one (`device`, `x.device`, `\"cuda\"`)."
     no_torch_proof = "The extra host allocation and host-to-device copy only exist with an accelerator; on a CPU-only machine `.to('cpu')`-style moves are no-ops."
     references = (
@@ -47,6 +61,18 @@ def masks(n, x):
     return a, b
 """,
     )
+    fixed_examples = (
+        """
+import torch
+
+def masks(n, x):
+    a = torch.ones(n, n, device=x.device)  # expect: DLX104
+    b = torch.zeros(n, device="cuda")  # expect: DLX104
+    return a, b
+""",
+    )
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.SAFE
     good_examples = (
         """
 import torch
@@ -70,7 +96,8 @@ def masks(n, x):
                     continue
                 if name == "to" and not _device_argument(call):
                     continue
-                yield Finding(call, "the tensor is allocated on the CPU and then copied; pass `device=...` to the factory instead")
+                yield Finding(call, "the tensor is allocated on the CPU and then copied; pass `device=...` to the factory instead",
+                              fix=partial(_fix, model, call, receiver))
 
 
 def _device_argument(call: cst.Call) -> bool:
@@ -89,3 +116,34 @@ def _device_argument(call: cst.Call) -> bool:
         path = dotted_name(value) or ""
         return path.rsplit(".", 1)[-1] in ("device", "dev", "_device")
     return False
+
+
+_RANDOM = frozenset({"torch.rand", "torch.randn", "torch.randint"})
+_REFUSED_KEYWORDS = frozenset({"out", "pin_memory", "device"})
+
+
+def _fix(model, move: cst.Call, factory: cst.Call) -> NodeFix | None:
+    """The factory call with `device=` taken from the move, replacing the whole chain."""
+    if any(a.star for a in factory.args) or any(a.keyword is not None and a.keyword.value in _REFUSED_KEYWORDS for a in factory.args):
+        return None
+    name = move.func.attr.value  # type: ignore[attr-defined]
+    if name == "cuda":
+        if move.args:
+            return None
+        device: cst.BaseExpression = cst.SimpleString('"cuda"')
+    else:
+        if len(move.args) != 1 or move.args[0].star:
+            return None
+        only = move.args[0]
+        if only.keyword is not None and only.keyword.value != "device":
+            return None
+        device = only.value
+    unsafe = model.qualname(factory.func) in _RANDOM or any(
+        a.keyword is not None and a.keyword.value == "requires_grad" for a in factory.args
+    )
+    new = add_keyword(factory, "device", device)
+    return NodeFix(
+        f"Pass `device={cst.Module([]).code_for_node(device)}` to the factory",
+        (Replace(move, new),),
+        Applicability.UNSAFE if unsafe else None,
+    )

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
 
-from ..diagnostics import Severity
-from ..rule import Finding, Reference, Rule
+from ..diagnostics import Applicability, Severity
+from ..fixes.control import may_leave
+from ..fixes.helpers import code_of, statement_in_block
+from ..fixes.spec import NodeFix, Remove, Replace
+from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.flow import PathWalker, block_statements
 from ..semantic.kinds import Kind
-from ..semantic.training import callee_summary, is_backward, mapped_slots, step_info, zero_grad_receiver
+from ..semantic.training import callee_summary, calls_in, is_backward, step_info, zero_grad_receiver
 
 ALL = "*"
 
@@ -41,6 +45,19 @@ loss = criterion(model(x), y)
 loss.backward()
 optimizer.step()
 """
+    fix_safety = """
+The fix moves the clearing call to the top of the loop body, before the forward pass and the
+`backward()`, so the step uses this iteration's gradients (when the loop already clears the
+same gradients before its backward, it just removes the extra call). It is unsafe: the model
+now actually learns, so the training run changes, which is the point; re-check learning rates
+that were tuned on a model that did not move. It is offered only when the clearing call is a
+statement of its own directly in the loop body, the statements before it in the body hold
+exactly one backward, outside any `if`, loop or `try` (such blocks may come before it only when
+they run no backward, step or clearing call), nothing before it can leave the iteration early
+(`continue`, `break`, `return`), and the object it clears exists before the loop. With several backwards in
+one iteration (a GAN's two losses), or other structure, where the call belongs is a judgement
+the fix does not make.
+"""
     limitations = "Backward calls in helpers defined in other modules are not seen."
     references = (
         Reference("PyTorch docs: torch.optim (zero_grad, backward, step)", "https://docs.pytorch.org/docs/stable/optim.html#taking-an-optimization-step"),
@@ -60,6 +77,21 @@ def train(model, loader, criterion):
         optimizer.step()
 """,
     )
+    fixed_examples = (
+        """
+import torch
+
+def train(model, loader, criterion):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        optimizer.zero_grad()  # expect: DLX002
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
+""",
+    )
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.UNSAFE
     good_examples = (
         """
 import torch
@@ -87,7 +119,59 @@ def train(gen, disc, loader, loss_fn):
             walker.run_block(block_statements(loop.body), frozenset({(False, frozenset())}))
             reported |= analysis.reported
         for call in sorted(reported, key=model.order_of):
-            yield Finding(call, "gradients are cleared after `backward()` and before `step()`, so the step uses zero gradients; clear them before the forward pass instead")
+            yield Finding(call, "gradients are cleared after `backward()` and before `step()`, so the step uses zero gradients; clear them before the forward pass instead",
+                          fix=partial(_fix, model, call))
+
+
+def _fix(model, call: cst.Call) -> NodeFix | None:
+    """Move the clearing statement to the top of the loop body (or drop it when the same
+    gradients are already cleared before the backward), on a straight-line body with one
+    backward before it."""
+    loop = model.innermost_loop(call)
+    if loop is None or not isinstance(loop.body, cst.IndentedBlock):
+        return None
+    statement = statement_in_block(model, call)
+    if not isinstance(statement, cst.SimpleStatementLine) or model.parent.get(statement) is not loop.body:
+        return None
+    if len(statement.body) != 1 or not isinstance(statement.body[0], cst.Expr) or statement.body[0].value is not call:
+        return None
+    body = list(loop.body.body)
+    index = next(i for i, s in enumerate(body) if s is statement)
+    before = body[:index]
+    if may_leave(before):
+        return None
+    for earlier in before:
+        # A branch or inner loop before the call (logging every n steps) is fine as long as it
+        # does no training step of its own.
+        if not isinstance(earlier, (cst.SimpleStatementLine, cst.With)) and any(
+            _backwards(model, c) or zero_grad_receiver(model, c) is not None or step_info(model, c) is not None
+            for c in calls_in(model, earlier)
+        ):
+            return None
+    backwards = [(i, c) for i, s in enumerate(before) for c in calls_in(model, s) if _backwards(model, c)]
+    if len(backwards) != 1:
+        return None
+    receiver = zero_grad_receiver(model, call)
+    if receiver is None:
+        return None
+    text = code_of(call)
+    backward_index = backwards[0][0]
+    if any(zero_grad_receiver(model, c) == receiver for s in before[:backward_index] for c in calls_in(model, s)):
+        return NodeFix(f"Remove `{text}` (already cleared before the backward)", (Remove(statement),))
+    head = receiver.split(".", 1)[0]
+    if any(model.loop_contains(loop, b.node) or b.node is loop for b in model.bindings_of(head, model.scope_for(loop))):
+        return None  # bound inside the loop: it may not exist at the top of the body
+    moved = statement.with_changes(leading_lines=[line for line in statement.leading_lines if line.comment is not None])
+    # Replacing the first statement by (moved, first) rather than inserting before it keeps
+    # the first statement's own comment lines right above it.
+    return NodeFix(f"Move `{text}` to the top of the loop body", (Remove(statement), Replace(body[0], (moved, body[0]))))
+
+
+def _backwards(model, call: cst.Call) -> bool:
+    if is_backward(model, call):
+        return True
+    found = callee_summary(model, call, model.scope_for(call))
+    return found is not None and found[1].backward
 
 
 class _ClearBeforeStep:
