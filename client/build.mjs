@@ -1,0 +1,37 @@
+// Bundles the extension (and, with --tests, the unit tests; with --e2e, the e2e harness) with esbuild.
+// usage: node client/build.mjs [--production] [--tests] [--e2e]
+import * as esbuild from 'esbuild';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = new Set(process.argv.slice(2));
+const production = args.has('--production');
+const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node18', logLevel: 'warning', absWorkingDir: root };
+
+// The extension: one file, `vscode` provided by the host.
+await esbuild.build({
+  ...common,
+  entryPoints: ['client/src/extension.ts'],
+  outfile: 'dist/extension.js',
+  external: ['vscode'],
+  sourcemap: production ? false : 'linked',
+  minify: production,
+});
+
+if (args.has('--tests')) {
+  const tests = readdirSync(join(root, 'client/test')).filter((f) => f.endsWith('.test.ts'));
+  await esbuild.build({
+    ...common,
+    entryPoints: tests.map((f) => `client/test/${f}`),
+    outdir: 'out/unit',
+    sourcemap: 'inline',
+  });
+}
+
+if (args.has('--e2e')) {
+  // The test-driver extension (runs inside the workbench) and the Playwright script.
+  await esbuild.build({ ...common, entryPoints: ['client/e2e/driver/src/extension.ts'], outfile: 'client/e2e/driver/dist/extension.js', external: ['vscode'] });
+  await esbuild.build({ ...common, entryPoints: ['client/e2e/gui.ts'], outfile: 'out/e2e/gui.js', external: ['playwright-core'] });
+}
