@@ -18,6 +18,7 @@ export interface DlxLintApi {
   state(): ServerState;
   serverCommand(): ServerCommand | undefined;
   shownProblems(): readonly string[];
+  startCount(): number;
 }
 
 let manager: ServerManager | undefined;
@@ -61,6 +62,7 @@ export function activate(context: vscode.ExtensionContext): DlxLintApi {
     state: () => servers.state,
     serverCommand: () => servers.serverCommand,
     shownProblems: () => servers.shownProblems,
+    startCount: () => servers.startCount,
   };
 }
 

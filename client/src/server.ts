@@ -54,6 +54,7 @@ export class ServerManager implements vscode.Disposable {
   private stateDetail = '';
   private queue: Promise<void> = Promise.resolve();
   private crashes: number[] = [];
+  private starts = 0;
   private readonly notified = new Set<string>();
   /** Every problem notification shown (for the e2e driver: the negative control checks it). */
   readonly shownProblems: string[] = [];
@@ -76,8 +77,9 @@ export class ServerManager implements vscode.Disposable {
     return this.command;
   }
 
-  get languageClient(): LanguageClient | undefined {
-    return this.client;
+  /** How many times a server process was started and initialized (restarts count). */
+  get startCount(): number {
+    return this.starts;
   }
 
   /** (Re)start the server. A user-initiated restart shows an unchanged problem again. */
@@ -166,7 +168,10 @@ export class ServerManager implements vscode.Disposable {
     this.client = client;
     client.onDidChangeState((event) => {
       if (this.client !== client) return;
-      if (event.newState === State.Running) this.setState('ready', describeCommand(command));
+      if (event.newState === State.Running) {
+        this.starts += 1;
+        this.setState('ready', describeCommand(command));
+      }
       else if (event.newState === State.Starting) this.setState('starting', '');
     });
     try {
