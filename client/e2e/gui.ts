@@ -57,10 +57,10 @@ async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('Escape');
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 20000 });
+  await input.waitFor({ state: 'visible', timeout: 30000 });
   await input.fill(`>${title}`);
   const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-  await row.waitFor({ timeout: 20000 });
+  await row.waitFor({ timeout: 30000 });
   await row.click();
 }
 
@@ -111,13 +111,31 @@ async function main(): Promise<void> {
       return { rows };
     });
 
+    // The language status item ({} in the status bar) shows the server state.
+    await step(page, 'language_status', async () => {
+      const item = page.locator('[id="status.languageStatus"]').first();
+      await item.waitFor({ timeout: 30000 });
+      await item.click();
+      const popup = page.locator('.monaco-hover', { hasText: 'dlx-lint:' }).first();
+      await popup.waitFor({ state: 'visible', timeout: 20000 });
+      const text = await popup.innerText();
+      result.language_status = text;
+      await shot('1b-language-status.png');
+      await page.keyboard.press('Escape');
+      await page.mouse.move(10, 10);
+      if (!/dlx-lint: ready/.test(text)) throw new Error(`language status: ${text}`);
+      return { text };
+    });
+
     // The flagged token: `optimizer.step()` on the case's line.
     const token = page.locator('.monaco-editor .view-line', { hasText: 'optimizer.step()' }).locator('span span', { hasText: 'step' }).first();
     if (problems) {
       await step(page, 'hover', async () => {
         await page.locator('.monaco-editor .view-lines').first().click();
         await page.keyboard.press('Control+G');
-        await page.keyboard.type(CASE_LINE);
+        const goTo = page.locator('.quick-input-widget input');
+        await goTo.waitFor({ state: 'visible', timeout: 30000 });
+        await goTo.fill(`:${CASE_LINE}`);
         await page.keyboard.press('Enter');
         await token.waitFor({ timeout: 20000 });
         const widget = page.locator('.monaco-hover', { hasText: 'missing-zero-grad' }).first();

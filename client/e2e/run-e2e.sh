@@ -62,6 +62,9 @@ CS_BIN=$(bash client/e2e/install-code-server.sh "$CACHE" 2>"$OUT/code-server-ins
 
 # What the engine declares about DLX001's fix (the driver asserts the quick fix accordingly).
 FIX=$("$PY" -c 'from dlx_lint.registry import find_rule; print(find_rule("DLX001").fix_availability.value)')
+# The `dlx-lint` executable next to that interpreter (for the dlx-lint.path check).
+DLX_LINT=$("$PY" -c 'import os, sys, sysconfig; print(os.path.join(sysconfig.get_path("scripts"), "dlx-lint"))')
+[ -x "$DLX_LINT" ] || die "no dlx-lint executable at $DLX_LINT"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -91,7 +94,7 @@ PY
     port=$(free_port)
     printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$port" >"$run/config.yaml"
     export DLX_E2E_OUT="$run/api.json" DLX_E2E_CASE="$CASE" DLX_E2E_CASE_LINE="$CASE_LINE" DLX_E2E_NOTEBOOK="$NOTEBOOK" \
-        DLX_E2E_WAIT_MS="$wait_ms" DLX_E2E_FIX="$FIX" DLX_E2E_EXPECT_PYTHON="$python"
+        DLX_E2E_WAIT_MS="$wait_ms" DLX_E2E_FIX="$FIX" DLX_E2E_EXPECT_PYTHON="$python" DLX_E2E_DLX_LINT_PATH="$DLX_LINT"
     setsid "$CS_BIN" --config "$run/config.yaml" --user-data-dir "$run/ud" --extensions-dir "$run/ext" \
         --disable-telemetry --disable-update-check --disable-workspace-trust --disable-getting-started-override \
         "$run/ws" >"$run/code-server.log" 2>&1 &
@@ -111,12 +114,21 @@ PY
     wait "$cs" 2>/dev/null || true
     # Keep the extension's own log next to the screenshots.
     find "$run/ud/logs" -name '*dlx-lint*.log' -exec cp {} "$run/" \; 2>/dev/null || true
-    unset DLX_E2E_OUT DLX_E2E_EXPECT_PYTHON
+    unset DLX_E2E_OUT DLX_E2E_EXPECT_PYTHON DLX_E2E_DLX_LINT_PATH
     echo "e2e: scenario $name: gui exit $rc"
 }
 
 step "scenario positive (dlx-lint.interpreter = $PY)"
 scenario positive "$PY" 60000
+# One retry of the positive scenario, in a fresh profile, if the slow UI made it fail; the
+# first attempt's artefacts stay in positive-attempt-1/ and summary.json records it.
+if ! python3 client/e2e/verdict.py "$OUT" positive >"$OUT/positive-verdict.txt"; then
+    cat "$OUT/positive-verdict.txt"
+    rm -rf "$OUT/positive-attempt-1"
+    mv "$OUT/positive" "$OUT/positive-attempt-1"
+    step "scenario positive, second attempt"
+    scenario positive "$PY" 60000
+fi
 
 step "scenario negative (dlx-lint.interpreter = a venv without dlx-lint)"
 NODLX="$OUT/no-dlx-venv"

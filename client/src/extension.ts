@@ -177,7 +177,7 @@ async function showRuleDocumentation(
       }
       return { code, markdown };
     } catch (error) {
-      vscode.window.showWarningMessage(`dlx-lint: no documentation for ${code}: ${String(error)}`);
+      if (link === undefined) void vscode.window.showWarningMessage(`dlx-lint: no documentation for ${code}: ${String(error)}`);
     }
   }
   if (link !== undefined) {

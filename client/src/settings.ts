@@ -7,9 +7,6 @@
 /** The `dlx-lint` section, read key by key (`WorkspaceConfiguration.get`). */
 export type SettingGetter = (key: string) => unknown;
 
-/** Settings the client itself uses; the server never sees them. */
-export const CLIENT_ONLY_KEYS = ['enable', 'interpreter', 'path', 'trace.server'] as const;
-
 /** Settings whose change needs a new server process rather than a didChangeConfiguration. */
 export const RESTART_KEYS = ['interpreter', 'path'] as const;
 

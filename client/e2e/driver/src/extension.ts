@@ -7,7 +7,8 @@
  * DLX_E2E_CASE_LINE (1-based line of its DLX001), DLX_E2E_NOTEBOOK (notebook file name),
  * DLX_E2E_EXPECT_PYTHON (the interpreter the server must run with), DLX_E2E_FIX
  * ("always" | "sometimes" | "never": DLX001's fix availability as the engine declares it),
- * DLX_E2E_WAIT_MS (how long to wait for diagnostics).
+ * DLX_E2E_WAIT_MS (how long to wait for diagnostics), DLX_E2E_DLX_LINT_PATH (a `dlx-lint`
+ * executable for the dlx-lint.path check).
  */
 import { writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
@@ -114,7 +115,7 @@ async function run(): Promise<void> {
 
     const dependent = ['hover', 'disable_offered', 'fix_offered_as_declared', 'disable_applied', 'disable_clears_diagnostic', 'fix_applied',
       'fix_all_command', 'rule_doc_at_diagnostic', 'rule_doc_at_noqa', 'setting_severity_live', 'setting_ignore_live',
-      'settings_restored', 'settings_without_restart', 'restart_command'];
+      'settings_restored', 'settings_without_restart', 'restart_command', 'path_setting_restarts', 'path_cleared_back_to_interpreter'];
     if (!diagnosticOk || diagnostic === undefined) {
       r.skip(dependent, 'no DLX001 diagnostic');
     } else {
@@ -196,6 +197,18 @@ async function run(): Promise<void> {
       await vscode.commands.executeCommand('dlx-lint.restart');
       const back = await waitFor(fourth.uri, 'DLX001');
       r.check('restart_command', api?.state() === 'ready' && api.startCount() === startsBefore + 1 && back !== undefined, { state: api?.state(), starts: api?.startCount() });
+
+      // dlx-lint.path (a dlx-lint executable) restarts the server with `<path> server`;
+      // clearing it goes back to dlx-lint.interpreter.
+      const executable = env.DLX_E2E_DLX_LINT_PATH ?? '';
+      const startsBeforePath = api?.startCount() ?? -1;
+      await config().update('path', executable, vscode.ConfigurationTarget.Global);
+      const viaPath = await until(() => api?.state() === 'ready' && api.serverCommand()?.source === 'path' && api.startCount() > startsBeforePath, 30000);
+      const backViaPath = viaPath ? await waitFor(fourth.uri, 'DLX001') : undefined;
+      r.check('path_setting_restarts', viaPath && backViaPath !== undefined && api?.serverCommand()?.command === executable, { command: api?.serverCommand(), state: api?.state() });
+      await config().update('path', undefined, vscode.ConfigurationTarget.Global);
+      const viaInterpreter = await until(() => api?.state() === 'ready' && api.serverCommand()?.source === 'interpreter', 30000);
+      r.check('path_cleared_back_to_interpreter', viaInterpreter && (await waitFor(fourth.uri, 'DLX001')) !== undefined, { command: api?.serverCommand() });
     }
 
     // 2. A notebook: diagnostics reach its cells through LSP notebook sync.
