@@ -1,5 +1,7 @@
-// Bundles the extension (and, with --tests, the unit tests; with --e2e, the e2e harness) with esbuild.
-// usage: node client/build.mjs [--production] [--tests] [--e2e]
+// Bundles with esbuild: the extension into dist/extension.js (no flag: with a source map;
+// --production: minified, what `vsce package` ships), or only the unit tests (--tests, into
+// out/unit/) or only the e2e harness (--e2e: the test-driver extension and the Playwright script).
+// usage: node client/build.mjs [--production | --tests | --e2e]
 import * as esbuild from 'esbuild';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,14 +13,16 @@ const production = args.has('--production');
 const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node18', logLevel: 'warning', absWorkingDir: root };
 
 // The extension: one file, `vscode` provided by the host.
-await esbuild.build({
-  ...common,
-  entryPoints: ['client/src/extension.ts'],
-  outfile: 'dist/extension.js',
-  external: ['vscode'],
-  sourcemap: production ? false : 'linked',
-  minify: production,
-});
+if (!args.has('--tests') && !args.has('--e2e')) {
+  await esbuild.build({
+    ...common,
+    entryPoints: ['client/src/extension.ts'],
+    outfile: 'dist/extension.js',
+    external: ['vscode'],
+    sourcemap: production ? false : 'linked',
+    minify: production,
+  });
+}
 
 if (args.has('--tests')) {
   const tests = readdirSync(join(root, 'client/test')).filter((f) => f.endsWith('.test.ts'));

@@ -173,6 +173,7 @@ def test_real_vscode_end_to_end(npm):
                           capture_output=True, text=True, timeout=2700, stdin=subprocess.DEVNULL,
                           env={**os.environ, "DLX_PYTHON": sys.executable})
     output = done.stdout + done.stderr
+    E2E_OUT.mkdir(parents=True, exist_ok=True)
     (E2E_OUT / "run.log").write_text(output)
     assert done.returncode == 0, f"client/e2e/run-e2e.sh failed (artefacts in {E2E_OUT}):\n{_tail(output, 80)}"
     summary = json.loads((E2E_OUT / "summary.json").read_text())
