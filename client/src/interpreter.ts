@@ -114,7 +114,10 @@ export function describeCommand(command: ServerCommand): string {
 
 export type CheckResult =
   | { ok: true; detail: string }
-  | { ok: false; kind: 'not-found' | 'not-installed' | 'failed'; detail: string };
+  | { ok: false; kind: 'not-found' | 'not-installed' | 'python-too-old' | 'failed'; detail: string };
+
+/** The oldest Python dlx-lint runs on (pyproject.toml: requires-python). */
+export const MIN_PYTHON: readonly [number, number] = [3, 10];
 
 /** The process to run to see that the server can start: importing the server package (no
  * LSP traffic) or `dlx-lint version`. */
@@ -122,7 +125,8 @@ export function checkInvocation(command: ServerCommand): { command: string; args
   if (command.python !== undefined) {
     return {
       command: command.python,
-      args: ['-c', 'import sys, dlx_lint_server, dlx_lint; print(dlx_lint.__version__, sys.version.split()[0])'],
+      // The Python version first, so that a failed import can still tell "too old".
+      args: ['-c', 'import sys; print(sys.version.split()[0], flush=True); import dlx_lint, dlx_lint_server; print(dlx_lint.__version__)'],
     };
   }
   return { command: command.command, args: ['version'] };
@@ -138,19 +142,30 @@ export interface ExecOutcome {
 
 /** Sorts the outcome of `checkInvocation` into "fine", "no such program",
  * "dlx-lint not installed there" and "failed otherwise". */
-export function classifyCheck(outcome: ExecOutcome): CheckResult {
+export function classifyCheck(outcome: ExecOutcome, python: boolean): CheckResult {
   const output = `${outcome.stderr}\n${outcome.stdout}`.trim();
   if (outcome.errorCode === 'ENOENT' || outcome.errorCode === 'EACCES' || outcome.errorCode === 'ENOTDIR') {
     return { ok: false, kind: 'not-found', detail: outcome.errorCode };
   }
+  const lines = outcome.stdout.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  const pythonVersion = python && lines.length > 0 && /^\d+\.\d+/.test(lines[0]) ? lines[0] : undefined;
   if (outcome.exitCode === 0 && outcome.errorCode === undefined) {
-    return { ok: true, detail: outcome.stdout.trim() };
+    const detail = python && pythonVersion !== undefined && lines.length > 1 ? `dlx-lint ${lines[1]}, Python ${pythonVersion}` : lines.join(' ');
+    return { ok: true, detail };
+  }
+  if (pythonVersion !== undefined && olderThan(pythonVersion, MIN_PYTHON)) {
+    return { ok: false, kind: 'python-too-old', detail: pythonVersion };
   }
   if (/No module named '?dlx_lint/.test(output) || /ModuleNotFoundError/.test(output)) {
-    return { ok: false, kind: 'not-installed', detail: lastLine(output) };
+    return { ok: false, kind: 'not-installed', detail: lastLine(outcome.stderr) || lastLine(output) };
   }
   const why = outcome.errorCode === 'ETIMEDOUT' ? 'timed out' : `exit code ${String(outcome.exitCode)}`;
-  return { ok: false, kind: 'failed', detail: `${why}: ${lastLine(output)}` };
+  return { ok: false, kind: 'failed', detail: `${why}: ${lastLine(outcome.stderr) || lastLine(output)}` };
+}
+
+function olderThan(version: string, minimum: readonly [number, number]): boolean {
+  const [major, minor] = version.split('.').map(Number);
+  return major < minimum[0] || (major === minimum[0] && minor < minimum[1]);
 }
 
 function lastLine(text: string): string {
@@ -171,7 +186,7 @@ export function checkServerCommand(command: ServerCommand, timeoutMs = 30000, en
         else if (err.killed) errorCode = 'ETIMEDOUT';
         exitCode = typeof err.code === 'number' ? err.code : null;
       }
-      resolve(classifyCheck({ errorCode, exitCode, stdout, stderr }));
+      resolve(classifyCheck({ errorCode, exitCode, stdout, stderr }, command.python !== undefined));
     });
   });
 }
@@ -181,6 +196,9 @@ export function problemMessage(command: ServerCommand, result: Extract<CheckResu
   const where = describeSource(command);
   if (result.kind === 'not-found') {
     return `dlx-lint: cannot run ${command.python !== undefined ? 'the Python interpreter' : 'the dlx-lint executable'} "${command.command}" (${where}). Set dlx-lint.interpreter to a Python >= 3.10 that has dlx-lint installed.`;
+  }
+  if (result.kind === 'python-too-old') {
+    return `dlx-lint needs Python ${MIN_PYTHON.join('.')} or newer, but "${command.command}" (${where}) is Python ${result.detail}. Set dlx-lint.interpreter to a newer Python that has dlx-lint installed.`;
   }
   if (result.kind === 'not-installed') {
     return `dlx-lint is not installed in the Python environment "${command.command}" (${where}). Install it there with: ${installCommand(command)} — then run "dlx-lint: Restart Server".`;

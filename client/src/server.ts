@@ -171,8 +171,9 @@ export class ServerManager implements vscode.Disposable {
       if (event.newState === State.Running) {
         this.starts += 1;
         this.setState('ready', describeCommand(command));
+      } else if (event.newState === State.Starting) {
+        this.setState('starting', '');
       }
-      else if (event.newState === State.Starting) this.setState('starting', '');
     });
     try {
       await client.start();

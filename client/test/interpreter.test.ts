@@ -122,14 +122,21 @@ describe('installation check', () => {
     assert.deepEqual(checkInvocation({ command: '/bin/dlx-lint', args: ['server'], source: 'path' }), { command: '/bin/dlx-lint', args: ['version'] });
   });
   it('classifies outcomes', () => {
-    assert.deepEqual(classifyCheck({ exitCode: 0, stdout: '0.1.0 3.11.7\n', stderr: '' }), { ok: true, detail: '0.1.0 3.11.7' });
-    assert.equal(classifyCheck({ errorCode: 'ENOENT', exitCode: null, stdout: '', stderr: '' }).ok, false);
-    const missing = classifyCheck({ exitCode: 1, stdout: '', stderr: "Traceback...\nModuleNotFoundError: No module named 'dlx_lint_server'\n" });
-    assert.deepEqual(missing, { ok: false, kind: 'not-installed', detail: "ModuleNotFoundError: No module named 'dlx_lint_server'" });
-    const other = classifyCheck({ exitCode: 1, stdout: '', stderr: 'SyntaxError: bad\n' });
+    assert.deepEqual(classifyCheck({ exitCode: 0, stdout: '3.11.7\n0.1.0\n', stderr: '' }, true), { ok: true, detail: 'dlx-lint 0.1.0, Python 3.11.7' });
+    assert.deepEqual(classifyCheck({ exitCode: 0, stdout: 'dlx-lint 0.1.0\n', stderr: '' }, false), { ok: true, detail: 'dlx-lint 0.1.0' });
+    assert.deepEqual(classifyCheck({ errorCode: 'ENOENT', exitCode: null, stdout: '', stderr: '' }, true), { ok: false, kind: 'not-found', detail: 'ENOENT' });
+    const missing = classifyCheck({ exitCode: 1, stdout: '3.12.1\n', stderr: "Traceback...\nModuleNotFoundError: No module named 'dlx_lint'\n" }, true);
+    assert.deepEqual(missing, { ok: false, kind: 'not-installed', detail: "ModuleNotFoundError: No module named 'dlx_lint'" });
+    const old = classifyCheck({ exitCode: 1, stdout: '3.8.10\n', stderr: "ModuleNotFoundError: No module named 'dlx_lint'\n" }, true);
+    assert.deepEqual(old, { ok: false, kind: 'python-too-old', detail: '3.8.10' });
+    const other = classifyCheck({ exitCode: 1, stdout: '3.11.7\n', stderr: 'SyntaxError: bad\n' }, true);
     assert.equal(!other.ok && other.kind, 'failed');
-    const timeout = classifyCheck({ errorCode: 'ETIMEDOUT', exitCode: null, stdout: '', stderr: '' });
+    const timeout = classifyCheck({ errorCode: 'ETIMEDOUT', exitCode: null, stdout: '', stderr: '' }, true);
     assert.equal(!timeout.ok && timeout.detail.startsWith('timed out'), true);
+  });
+  it('says when the interpreter is too old', () => {
+    const command = { command: '/usr/bin/python3.8', args: [], source: 'default' as const, python: '/usr/bin/python3.8' };
+    assert.match(problemMessage(command, { ok: false, kind: 'python-too-old', detail: '3.8.10' }), /needs Python 3\.10 or newer.*Python 3\.8\.10/);
   });
   it('says how to install dlx-lint into that interpreter', () => {
     const command = { command: '/p y/python', args: [], source: 'interpreter' as const, python: '/p y/python' };
@@ -144,7 +151,7 @@ describe('installation check', () => {
     // A fake interpreter that fails the way Python does when the package is absent.
     const dir = mkdtempSync(join(tmpdir(), 'dlx-fake-python-'));
     const fake = join(dir, 'python');
-    writeFileSync(fake, "#!/bin/sh\necho \"ModuleNotFoundError: No module named 'dlx_lint_server'\" >&2\nexit 1\n");
+    writeFileSync(fake, "#!/bin/sh\necho 3.11.7\necho \"ModuleNotFoundError: No module named 'dlx_lint'\" >&2\nexit 1\n");
     chmodSync(fake, 0o755);
     const notInstalled = await checkServerCommand({ command: fake, args: [], source: 'interpreter', python: fake });
     assert.equal(!notInstalled.ok && notInstalled.kind, 'not-installed');
