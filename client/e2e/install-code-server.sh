@@ -30,16 +30,18 @@ export npm_config_yes=true            # node-pty's install script runs `npx node
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
 t0=$(date +%s)
 lap() { echo "install-code-server: $1 ($(( $(date +%s) - t0 ))s)" >&2; }
+# A registry fetch that fails is tried again (3 times in all).
+retry() { local n; for n in 1 2 3; do "$@" && return 0; echo "install-code-server: attempt $n of '$*' failed" >&2; sleep $((n * 5)); done; return 1; }
 rm -rf "$DEST"
 mkdir -p "$DEST"
 cd "$DEST"
 npm init -y >/dev/null
-npm install --ignore-scripts "code-server@$VERSION" >&2
+retry npm install --ignore-scripts "code-server@$VERSION" >&2
 lap "fetched code-server $VERSION"
 npm rebuild argon2 --foreground-scripts >&2   # its prebuilt download fails; builds from source
 VSC="$DEST/node_modules/code-server/lib/vscode"
 cd "$VSC"
-npm install --omit=dev --ignore-scripts >&2
+retry npm install --omit=dev --ignore-scripts >&2
 # @vscode/ripgrep's install script downloads a binary unless bin/rg exists already.
 mkdir -p node_modules/@vscode/ripgrep/bin
 ln -sf "$(command -v rg)" node_modules/@vscode/ripgrep/bin/rg
@@ -49,7 +51,7 @@ rm -rf node_modules.asar
 ln -s node_modules node_modules.asar
 (cd bin/remote-cli && ln -sf code-linux.sh code-server)
 (cd bin/helpers && ln -sf browser-linux.sh browser.sh)
-(cd extensions && npm install --omit=dev >&2)
+(cd extensions && retry npm install --omit=dev >&2)
 lap "installed the built-in extensions' dependencies"
 XDG_CONFIG_HOME="$DEST/.xdg-config" "$BIN" --version >&2
 touch "$DEST/.complete"
