@@ -115,7 +115,7 @@ async function run(): Promise<void> {
 
     const dependent = ['hover', 'disable_offered', 'fix_offered_as_declared', 'disable_applied', 'disable_clears_diagnostic', 'fix_applied',
       'fix_all_command', 'rule_doc_at_diagnostic', 'rule_doc_at_noqa', 'setting_severity_live', 'setting_ignore_live',
-      'settings_restored', 'settings_without_restart', 'restart_command', 'path_setting_restarts', 'path_cleared_back_to_interpreter'];
+      'settings_restored', 'settings_without_restart', 'restart_command', 'path_setting_restarts', 'path_cleared_back_to_interpreter', 'enable_setting'];
     if (!diagnosticOk || diagnostic === undefined) {
       r.skip(dependent, 'no DLX001 diagnostic');
     } else {
@@ -209,6 +209,13 @@ async function run(): Promise<void> {
       await config().update('path', undefined, vscode.ConfigurationTarget.Global);
       const viaInterpreter = await until(() => api?.state() === 'ready' && api.serverCommand()?.source === 'interpreter', 30000);
       r.check('path_cleared_back_to_interpreter', viaInterpreter && (await waitFor(fourth.uri, 'DLX001')) !== undefined, { command: api?.serverCommand() });
+
+      // dlx-lint.enable: false stops the server and clears its problems; true brings them back.
+      await config().update('enable', false, vscode.ConfigurationTarget.Global);
+      const off = await until(() => api?.state() === 'disabled' && ours(fourth.uri).length === 0, 30000);
+      await config().update('enable', undefined, vscode.ConfigurationTarget.Global);
+      const on = await until(() => api?.state() === 'ready' && ours(fourth.uri, 'DLX001').length > 0, WAIT_MS);
+      r.check('enable_setting', off && on, { disabled_and_cleared: off, back: on, state: api?.state() });
     }
 
     // 2. A notebook: diagnostics reach its cells through LSP notebook sync.
