@@ -126,22 +126,28 @@ class Head(nn.Module):
     )
 
     def check(self, model) -> Iterator[Finding]:
+        forwards = {}
         for info in model.classes.values():
             forward = info.methods.get("forward")
-            if forward is None or not info.is_module:
+            if forward is not None:
+                forwards[forward] = info
+        if not forwards:
+            return
+        for call in model.calls:
+            func = call.func
+            last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            if not last[:1].isupper():
+                continue  # class constructors are CamelCase: skip ordinary calls cheaply
+            function = model.enclosing_function(call)
+            info = forwards.get(function)
+            if info is None or not info.is_module or not _is_layer_constructor(model, call):
                 continue
-            for call in _calls_in(model, forward):
-                if not _is_layer_constructor(model, call):
-                    continue
-                if _called_right_away(model, call) or _bound_and_called(model, forward, call):
-                    yield Finding(call, "this layer is constructed on every forward call: its weights are never trained or saved and it ignores `eval()`; build it in `__init__` as an attribute",
-                                  fix=partial(_fix, model, info, forward, call))
-
-
-def _calls_in(model, function):
-    from ..semantic.training import calls_in
-
-    return calls_in(model, function)
+            if _called_right_away(model, call) or _bound_and_called(model, function, call):
+                yield Finding(
+                    call,
+                    "this layer is constructed on every forward call: its weights are never trained or saved and it ignores `eval()`; build it in `__init__` as an attribute",
+                    fix=partial(_fix, model, info, function, call),
+                )
 
 
 def _is_layer_constructor(model, call: cst.Call) -> bool:

@@ -65,6 +65,7 @@ what it says. Elsewhere the message lists the three spellings and no fix is offe
         """
 import math
 import numpy as np
+import torch
 
 def diverged(loss_value, grads):
     return loss_value == float("nan") or grads is np.nan  # expect: DLX016
@@ -91,6 +92,7 @@ def diverged(loss, scores):
         """
 import math
 import numpy as np
+import torch
 
 def diverged(loss_value, grads):
     return loss_value == float("nan") or grads is np.nan  # expect: DLX016
