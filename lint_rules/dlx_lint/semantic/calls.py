@@ -22,14 +22,7 @@ def resolve_callee(model: "SemanticModel", call: cst.Call, scope: "Scope") -> cs
     same-file base classes), ``super().method(...)`` and ``obj.method(...)`` where ``obj`` is
     an instance of a same-file class.
     """
-    key = ("callee", call)
-    cache = model._cache
-    if key in cache:
-        return cache[key]
-    cache[key] = None
-    result = _resolve(model, call, scope)
-    cache[key] = result
-    return result
+    return model.memo(("callee", call), lambda: _resolve(model, call, scope))
 
 
 def _resolve(model: "SemanticModel", call: cst.Call, scope: "Scope") -> cst.FunctionDef | None:

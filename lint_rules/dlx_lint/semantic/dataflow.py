@@ -88,14 +88,7 @@ def is_graph_value(model: "SemanticModel", expr: cst.BaseExpression) -> bool:
     """Whether `expr` (may) carry an autograd graph: a loss function's or criterion's result, a
     model's output, anything `.backward()` is called on, and expressions derived from those.
     ``.item()``, ``.detach()``, ``.tolist()``, ``.numpy()``, ``float()`` clear it."""
-    key = ("graph", expr)
-    cache = model._cache
-    if key in cache:
-        return cache[key]
-    cache[key] = False
-    result = _graph(model, expr)
-    cache[key] = result
-    return result
+    return model.memo(("graph", expr), lambda: _graph(model, expr), while_computing=False)
 
 
 def _graph(model: "SemanticModel", expr: cst.BaseExpression) -> bool:
@@ -344,14 +337,7 @@ def producer(model: "SemanticModel", expr: cst.BaseExpression) -> tuple[str, cst
     """(kind, producing node) when `expr` is (through shape-only operations and assignments)
     the result of softmax, log_softmax or sigmoid, including a same-file model whose
     ``forward`` always returns one (clause 11)."""
-    key = ("producer", expr)
-    cache = model._cache
-    if key in cache:
-        return cache[key]
-    cache[key] = None
-    result = _producer(model, expr)
-    cache[key] = result
-    return result
+    return model.memo(("producer", expr), lambda: _producer(model, expr))
 
 
 def _producer(model: "SemanticModel", expr: cst.BaseExpression):

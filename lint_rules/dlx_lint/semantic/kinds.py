@@ -172,15 +172,7 @@ def classify_qualname(qualname: str, *, called: bool = True) -> Origin | None:
 
 def origin_of(model: "SemanticModel", expr: cst.BaseExpression, scope: "Scope") -> Origin:
     """What `expr` (evaluated in `scope`) holds. Memoised per node; cycles yield UNKNOWN."""
-    key = ("origin", expr)
-    cache = model._cache
-    found = cache.get(key)
-    if found is not None:
-        return found
-    cache[key] = UNKNOWN  # a cycle through this node resolves to unknown
-    result = _compute(model, expr, scope)
-    cache[key] = result
-    return result
+    return model.memo(("origin", expr), lambda: _compute(model, expr, scope), while_computing=UNKNOWN)
 
 
 def _compute(model: "SemanticModel", expr: cst.BaseExpression, scope: "Scope") -> Origin:
@@ -311,24 +303,21 @@ def resolved_origin(model: "SemanticModel", qualname: str, *, called: bool) -> O
     resolver = model.resolver
     if resolver is None or qualname.split(".", 1)[0] in _LIBRARY_PREFIXES:
         return UNKNOWN
-    key = ("resolved-origin", qualname, called)
-    cached = model._cache.get(key)
-    if cached is not None:
-        return cached
-    model._cache[key] = UNKNOWN  # a cycle through imports resolves to unknown
-    result = UNKNOWN
-    definition = resolver.definition(model, qualname)
-    if definition is not None:
+
+    def compute() -> Origin:
+        definition = resolver.definition(model, qualname)
+        if definition is None:
+            return UNKNOWN
         foreign_model = definition.model
         node = definition.node
         if isinstance(node, cst.ClassDef):
             info = foreign_model.classes.get(node)
-            if info is not None:
-                result = _class_origin(info)
-        elif called:
-            result = _localised(returned_origin(foreign_model, node), model)
-    model._cache[key] = result
-    return result
+            return _class_origin(info) if info is not None else UNKNOWN
+        if called:
+            return _localised(returned_origin(foreign_model, node), model)
+        return UNKNOWN
+
+    return model.memo(("resolved-origin", qualname, called), compute, while_computing=UNKNOWN)
 
 
 def _class_origin(info: "ClassInfo") -> Origin:
@@ -387,13 +376,7 @@ def returned_origin(model: "SemanticModel", function: cst.FunctionDef) -> Origin
             return UNKNOWN
         return combine([origin_of(model, v, scope) for v in values])  # type: ignore[arg-type]
 
-    key = ("returned-origin", function)
-    if key in model._cache:
-        return model._cache[key]
-    model._cache[key] = UNKNOWN
-    result = compute()
-    model._cache[key] = result
-    return result
+    return model.memo(("returned-origin", function), compute, while_computing=UNKNOWN)
 
 
 def returns_of(model: "SemanticModel", function: cst.FunctionDef) -> list[cst.Return]:
@@ -418,14 +401,7 @@ def model_resolve_method(model: "SemanticModel", call: cst.Call, scope: "Scope")
 
 def path_origin(model: "SemanticModel", path: str, scope: "Scope") -> Origin:
     """Origin of a name or access path from its bindings, annotation or uses."""
-    key = ("path-origin", path, scope.node)
-    cache = model._cache
-    if key in cache:
-        return cache[key]
-    cache[key] = UNKNOWN
-    result = _path_origin(model, path, scope)
-    cache[key] = result
-    return result
+    return model.memo(("path-origin", path, scope.node), lambda: _path_origin(model, path, scope), while_computing=UNKNOWN)
 
 
 def _path_origin(model: "SemanticModel", path: str, scope: "Scope") -> Origin:

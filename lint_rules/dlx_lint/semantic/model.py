@@ -486,6 +486,18 @@ class SemanticModel:
 
         return origin_of(self, expr, scope or self.scope_for(expr))
 
+    def memo(self, key, compute, *, while_computing=None):
+        """`compute()` once per `key` for the life of the model. A re-entrant request for the
+        same key while it is being computed (a cycle through assignments, calls or imports)
+        gets `while_computing`, the analysis's "unknown"."""
+        cache = self._cache
+        if key in cache:
+            return cache[key]
+        cache[key] = while_computing
+        value = compute()
+        cache[key] = value
+        return value
+
     def cached(self, key, compute):
         """Memoise `compute()` under `key` for the life of the model."""
         try:

@@ -277,14 +277,7 @@ EMPTY_SUMMARY = Summary()
 
 def summary(model: "SemanticModel", function: cst.FunctionDef) -> Summary:
     """The summary of a same-file function (memoised; recursion yields the empty summary)."""
-    key = ("summary", function)
-    cache = model._cache
-    if key in cache:
-        return cache[key]
-    cache[key] = EMPTY_SUMMARY
-    result = _summarise(model, function)
-    cache[key] = result
-    return result
+    return model.memo(("summary", function), lambda: _summarise(model, function), while_computing=EMPTY_SUMMARY)
 
 
 def callee_summary(model: "SemanticModel", call: cst.Call, scope: "Scope"):
