@@ -1,7 +1,7 @@
 """A small training script with the kind of bugs dlx-lint finds (run `dlx-lint check examples/`).
 
-It runs (on random data, CPU) and trains something, which is the point: none of these bugs
-crash. Each one is marked with the rule that reports it.
+It runs (on random data, CPU) and trains something, which is the point: none of these nine
+bugs crash. Each one is marked with the rule that reports it.
 """
 
 import torch
@@ -46,7 +46,7 @@ def entropy(probs):
     return -(probs * torch.log(probs)).sum(dim=-1)  # DLX014: log(0) is -inf
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # DLX022: nothing seeds the RNGs
     data = TensorDataset(torch.randn(256, 20), torch.randint(0, 5, (256,)))
     loader = DataLoader(data, batch_size=32, shuffle=True)
     model = Classifier()
