@@ -31,3 +31,23 @@ def test_bug_is_reported_exactly(path):
     assert expected
     found = lint_source(str(path), source, ALL, raise_errors=True)
     assert {(d.row, d.code) for d in found} == expected
+
+
+def test_results_do_not_depend_on_hash_seed(tmp_path):
+    """Set iteration order changes with PYTHONHASHSEED; findings must not (a DLX009 result
+    once did)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    paths = [str(p) for p in NEAR_MISSES + BUGS]
+    outputs = set()
+    for seed in ("0", "1", "2", "3"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        result = subprocess.run(
+            [sys.executable, "-m", "dlx_lint", "check", "--no-cache", "--select", "ALL", "--output-format", "json", "--exit-zero", *paths],
+            capture_output=True, text=True, env=env, cwd=tmp_path, check=True,
+        )
+        outputs.add(json.dumps([(d["filename"], d["location"]["row"], d["code"]) for d in json.loads(result.stdout)]))
+    assert len(outputs) == 1

@@ -91,8 +91,10 @@ def unmoded_forwards(model: "SemanticModel") -> list[tuple[cst.Call, str, EvalRe
                 continue
             modes = modes_at_calls(model, region.owner)
             for call, path, origin in region_model_calls(model, region):
-                eval_paths, moded = modes.get(call, (frozenset(), frozenset()))
-                if _in_eval(path, eval_paths) or _in_eval(path, moded):
+                eval_paths, moded, chosen = modes.get(call, (frozenset(), frozenset(), frozenset()))
+                # In eval mode; or the mode was chosen on purpose on every path (a training
+                # flag, an isinstance guard). Train mode set on every path is the bug itself.
+                if _in_eval(path, eval_paths) or (_in_eval(path, moded) and _in_eval(path, chosen)):
                     continue  # in eval mode, or its mode was chosen explicitly on every path
                 info = origin.class_info  # same-file, or another file's through the resolver
                 if info is not None and not mode_dependent(info.model, info):

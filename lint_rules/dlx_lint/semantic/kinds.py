@@ -445,7 +445,9 @@ def _path_origin(model: "SemanticModel", path: str, scope: "Scope") -> Origin:
     result = combine(origins)
     if result.known:
         return result
-    return usage_origin(model, path, scope, is_parameter=is_parameter or not bindings)
+    # Clause 10's single-class guess is for a bare name (a parameter, or a name bound
+    # elsewhere); `model.parameters` called like a function is not a model.
+    return usage_origin(model, path, scope, is_parameter="." not in path and (is_parameter or not bindings))
 
 
 def _iterates_modules(value: cst.BaseExpression) -> bool:

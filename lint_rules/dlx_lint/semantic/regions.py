@@ -162,7 +162,7 @@ class _ModeDominance:
 
     def __init__(self, model: "SemanticModel"):
         self.model = model
-        self.at_call: dict[cst.Call, tuple[frozenset, frozenset]] = {}
+        self.at_call: dict[cst.Call, tuple[frozenset, frozenset, frozenset]] = {}
 
     @staticmethod
     def _set(state, path, mode):
@@ -180,11 +180,12 @@ class _ModeDominance:
     def on_call(self, state, call):
         eval_paths = frozenset(p for p, m in state if m == "eval")
         moded = frozenset(p for p, _ in state)
+        chosen = frozenset(p for p, m in state if m != "train")  # eval, a flag, or not a module
         previous = self.at_call.get(call)
         if previous is None:
-            self.at_call[call] = (eval_paths, moded)
+            self.at_call[call] = (eval_paths, moded, chosen)
         else:
-            self.at_call[call] = (previous[0] & eval_paths, previous[1] & moded)
+            self.at_call[call] = (previous[0] & eval_paths, previous[1] & moded, previous[2] | chosen)
         switch = mode_switch(self.model, call)
         if switch is not None:
             return self._set(state, switch[0], switch[1])
@@ -213,10 +214,11 @@ def _isinstance_module_test(model: "SemanticModel", test: cst.BaseExpression) ->
     return None
 
 
-def modes_at_calls(model: "SemanticModel", body_owner: cst.CSTNode) -> dict[cst.Call, tuple[frozenset, frozenset]]:
+def modes_at_calls(model: "SemanticModel", body_owner: cst.CSTNode) -> dict[cst.Call, tuple[frozenset, frozenset, frozenset]]:
     """For each call in a function (or the module body): (paths in eval mode on every path
-    reaching it, paths whose mode was set explicitly on every path reaching it). A method
-    starts with the modes its class's ``__init__`` sets on ``self`` attributes."""
+    reaching it, paths whose mode was set explicitly on every path reaching it, paths set on
+    some path to something other than train: eval, a flag's value, or "not a module"). A
+    method starts with the modes its class's ``__init__`` sets on ``self`` attributes."""
     def compute() -> dict[cst.Call, tuple[frozenset, frozenset]]:
         scope = model.scopes[body_owner]
         analysis = _ModeDominance(model)

@@ -291,7 +291,8 @@ def callee_summary(model: "SemanticModel", call: cst.Call, scope: "Scope"):
 def mapped_slots(bound, callee_scope, slots) -> dict[str, str]:
     """Callee slot -> caller path for each slot that maps to an access path at the call."""
     result = {}
-    for slot in slots:
+    # Sorted: callers apply the effects slot by slot, and set order would vary between runs.
+    for slot in sorted(slots):
         if slot == "*":
             continue
         mapped = map_slot(bound, slot, callee_scope)
