@@ -96,7 +96,7 @@ def build(model, wd):
     )
 
     def check(self, model) -> Iterator[Finding]:
-        for call in model.calls_by_attr.get("Adam", []) + model.calls_by_name.get("Adam", []):
+        for call in model.calls_to("Adam"):
             if model.qualname(call.func) not in _ADAM:
                 continue
             value = _weight_decay(call)

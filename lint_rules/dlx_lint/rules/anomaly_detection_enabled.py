@@ -69,7 +69,7 @@ def train(model, opt, batches, debug):
             return
         found = []
         for name in ("set_detect_anomaly", "detect_anomaly"):
-            for call in model.calls_by_attr.get(name, []) + model.calls_by_name.get(name, []):
+            for call in model.calls_to(name):
                 if model.qualname(call.func) not in _ANOMALY:
                     continue
                 if name == "set_detect_anomaly":

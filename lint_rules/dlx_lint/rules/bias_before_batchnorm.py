@@ -82,7 +82,7 @@ head = nn.Sequential(nn.Linear(8, 8), nn.ReLU(), nn.BatchNorm1d(8))
     )
 
     def check(self, model) -> Iterator[Finding]:
-        for call in model.calls_by_attr.get("Sequential", []) + model.calls_by_name.get("Sequential", []):
+        for call in model.calls_to("Sequential"):
             if model.qualname(call.func) != "torch.nn.Sequential":
                 continue
             layers = [a.value for a in call.args if a.keyword is None and not a.star]

@@ -67,7 +67,7 @@ def train(model, dataset, opt, workers):
     )
 
     def check(self, model) -> Iterator[Finding]:
-        calls = [c for c in model.calls_by_attr.get("DataLoader", []) + model.calls_by_name.get("DataLoader", [])
+        calls = [c for c in model.calls_to("DataLoader")
                  if model.qualname(c.func) == "torch.utils.data.DataLoader"]
         if not calls or not runs_training(model, model.module) and not any(runs_training(model, f) for f in model.functions):
             return

@@ -123,7 +123,7 @@ if __name__ == "__main__":
         guard = main_guard(model)
         if guard is None or not model.imports_module("torch"):
             return
-        for call in model.calls_by_attr.get("use_deterministic_algorithms", []) + model.calls_by_name.get("use_deterministic_algorithms", []):
+        for call in model.calls_to("use_deterministic_algorithms"):
             if call.args and not (isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == "False"):
                 return
         if runs_training(model, guard):

@@ -65,9 +65,7 @@ def elu_like(x):
     )
 
     def check(self, model) -> Iterator[Finding]:
-        if "exp" not in model.calls_by_attr and "exp" not in model.calls_by_name:
-            return
-        for call in model.calls_by_attr.get("exp", []) + model.calls_by_name.get("exp", []):
+        for call in model.calls_to("exp"):
             if model.qualname(call.func) != "torch.exp":
                 continue
             parent = model.parent.get(call)

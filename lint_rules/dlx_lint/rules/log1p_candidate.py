@@ -90,7 +90,7 @@ def stable(x):
     )
 
     def check(self, model) -> Iterator[Finding]:
-        for call in model.calls_by_attr.get("log", []) + model.calls_by_name.get("log", []):
+        for call in model.calls_to("log"):
             if model.qualname(call.func) != "torch.log" or not call.args:
                 continue
             argument = call.args[0].value

@@ -84,7 +84,7 @@ def _matmuls(model):
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.MatrixMultiply):
             yield node
     for name in ("matmul", "bmm"):
-        for call in model.calls_by_attr.get(name, []) + model.calls_by_name.get(name, []):
+        for call in model.calls_to(name):
             if model.qualname(call.func) in _MATMUL_FUNCTIONS and len(call.args) >= 2:
                 yield call
 

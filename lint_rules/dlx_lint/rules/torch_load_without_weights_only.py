@@ -86,7 +86,7 @@ def resume(path, **kwargs):
     )
 
     def check(self, model) -> Iterator[Finding]:
-        candidates = model.calls_by_attr.get("load", []) + model.calls_by_name.get("load", [])
+        candidates = model.calls_to("load")
         for call in candidates:
             if model.qualname(call.func) != "torch.load":
                 continue

@@ -109,7 +109,7 @@ def make(data):
     )
 
     def check(self, model) -> Iterator[Finding]:
-        for call in model.calls_by_attr.get("DataLoader", []) + model.calls_by_name.get("DataLoader", []):
+        for call in model.calls_to("DataLoader"):
             if model.qualname(call.func) != "torch.utils.data.DataLoader":
                 continue
             if not _uses_workers(model, call) or any(a.keyword is not None and a.keyword.value == "worker_init_fn" for a in call.args):

@@ -52,8 +52,7 @@ def log_calls(model: "SemanticModel") -> list[tuple[cst.Call, cst.BaseExpression
     def compute():
         candidates = []
         for name in ("log", "log2", "log10", "log_"):
-            candidates += model.calls_by_attr.get(name, [])
-            candidates += model.calls_by_name.get(name, [])
+            candidates += model.calls_to(name)
         found = []
         for call in candidates:
             argument = log_argument(model, call)
@@ -89,9 +88,9 @@ def logits_loss_input(model: "SemanticModel", call: cst.Call) -> tuple[str, cst.
     (``F.binary_cross_entropy``, ``nn.BCELoss``) and ``nll`` (``F.nll_loss``, ``nn.NLLLoss``);
     else None."""
     func = call.func
-    if not isinstance(func, (cst.Name, cst.Attribute)):
+    if not isinstance(func, (cst.Name, cst.Attribute, cst.Call)):
         return None
-    kind = _LOSS_FUNCTIONS.get(model.qualname(func) or "")
+    kind = None if isinstance(func, cst.Call) else _LOSS_FUNCTIONS.get(model.qualname(func) or "")
     if kind is None:
         origin = model.origin(func)
         if origin.kind is Kind.LOSS:
@@ -123,14 +122,15 @@ def classification_loss_calls(model: "SemanticModel") -> list[tuple[cst.Call, st
             value = node.value
             if isinstance(value, cst.Call):
                 name = dotted_name(value.func) or ""
-                if name.rsplit(".", 1)[-1] in _LOSS_CLASS_NAMES:
+                qualified = model.qualname(value.func) or ""
+                if name.rsplit(".", 1)[-1] in _LOSS_CLASS_NAMES or qualified in _LOSS_CLASSES:
                     for target in node.targets:
                         path = dotted_name(target.target)
                         if path is not None:
                             criteria.add(path.rsplit(".", 1)[-1])
         candidates = []
         for name in _LOSS_FUNCTION_NAMES:
-            candidates += model.calls_by_attr.get(name, []) + model.calls_by_name.get(name, [])
+            candidates += model.calls_to(name)
         for name in criteria:
             candidates += model.calls_by_attr.get(name, []) + model.calls_by_name.get(name, [])
         for call in model.calls:

@@ -381,6 +381,33 @@ class SemanticModel:
             self._cache[key] = cached
         return cached
 
+    def calls_to(self, name: str) -> list[cst.Call]:
+        """Candidate calls of a callable whose name is `name`: ``x.name(...)``, ``name(...)``,
+        and calls of a local alias imported for it (``from torch import load as tload``).
+        Rules still check the qualified name; this only selects what to check cheaply."""
+        def compute() -> list[cst.Call]:
+            found = list(self.calls_by_attr.get(name, ())) + list(self.calls_by_name.get(name, ()))
+            for alias in self.import_aliases().get(name, ()):
+                found += self.calls_by_name.get(alias, [])
+            return found
+
+        return self.cached(("calls-to", name), compute)
+
+    def import_aliases(self) -> dict[str, set[str]]:
+        """Imported name -> local names it is bound to under another name (``import ... as``)."""
+        def compute() -> dict[str, set[str]]:
+            aliases: dict[str, set[str]] = {}
+            for scope in self.scopes.values():
+                for local, bindings in scope.bindings.items():
+                    for binding in bindings:
+                        if binding.kind == "import" and binding.qualname:
+                            original = binding.qualname.rsplit(".", 1)[-1]
+                            if original != local:
+                                aliases.setdefault(original, set()).add(local)
+            return aliases
+
+        return self.cached("import-aliases", compute)
+
     # ------------------------------------------------------------------ names
 
     def qualname(self, expr: cst.BaseExpression, scope: Scope | None = None) -> str | None:
