@@ -194,7 +194,7 @@ def test_concurrent_runs_leave_a_valid_cache(project):
     for path, (key, day, diagnostics) in document["entries"].items():
         assert path.endswith(".py") and len(key) == 64 + 1 + 16 and isinstance(day, int)
         assert [decode_diagnostic(item, path).code for item in diagnostics] == ["DLX016"]
-    assert not [p for p in cache_file.parent.iterdir() if p.suffix == ".tmp"]
+    assert not [p for p in cache_file.parent.iterdir() if p.name.endswith(".dlx-lint-tmp")]
 
 
 def test_every_diagnostic_field_round_trips():

@@ -9,8 +9,10 @@ suppresses everything. A line that still cannot take a comment is skipped and re
 
 The edited text must tokenize to the same code tokens as before (only comments differ) and
 every edited line must carry a directive listing its codes; otherwise the file is left as it
-was and reported. Files are rewritten atomically (`dlx_lint.atomic.write_atomic`), in their
-own encoding (a UTF-8 BOM stays), newline style and permissions. Notebooks are not edited
+was and reported. Files are rewritten atomically (`dlx_lint.atomic.replace_if_unchanged`), in
+their own encoding (a UTF-8 BOM stays), newline style and permissions; a file whose bytes are
+not those that were linted (edited meanwhile), a read-only file and a link out of the project
+are left alone and reported. Notebooks are not edited
 (their cells live inside JSON); their findings are reported as skipped. DLX901 (unused-noqa)
 findings never get a directive.
 """
@@ -18,6 +20,7 @@ findings never get a directive.
 from __future__ import annotations
 
 import io
+import os
 import re
 import tokenize
 from dataclasses import dataclass, field
@@ -46,11 +49,16 @@ class AddNoqaReport:
     skipped: list[str] = field(default_factory=list)
 
 
-def add_noqa(diagnostics: Iterable[Diagnostic]) -> AddNoqaReport:
+def add_noqa(diagnostics: Iterable[Diagnostic], linted: dict[str, str | None] | None = None,
+             roots: dict[str, str | None] | None = None) -> AddNoqaReport:
     """Add directives for `diagnostics` to their files (see the module docstring).
 
     Args:
         diagnostics: findings from a lint run of files on disk.
+        linted: path -> `dlx_lint.cache.content_key` of the bytes that were linted; a file
+            whose bytes differ now is not edited (its rows may have moved). None: not checked.
+        roots: path -> configured project root (`Settings.project_root`), for
+            `dlx_lint.atomic.project_root`.
 
     Returns:
         The counts and the skipped findings. A file that cannot be read, decoded or written
@@ -70,24 +78,33 @@ def add_noqa(diagnostics: Iterable[Diagnostic]) -> AddNoqaReport:
         wanted.setdefault(diagnostic.filename, {}).setdefault(diagnostic.noqa_row, set()).add(diagnostic.code)
     for path in sorted(notebooks):
         report.skipped.append(f"{path}: notebooks are not edited; add `# noqa` comments in the cells by hand")
+    from .atomic import project_root, replace_if_unchanged
+    from .cache import content_key
+
     for path in sorted(wanted):
         try:
+            before = os.stat(path)
             with open(path, "rb") as handle:
                 data = handle.read()
             decoded = decode_source(data)
         except (OSError, DecodeError) as error:
             report.skipped.append(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}")
             continue
+        if linted is not None and linted.get(path) != content_key(data):
+            report.skipped.append(f"{path}: changed on disk since it was linted; not edited")
+            continue
         text, added, skipped = add_noqa_to_source(decoded.text, wanted[path])
         report.skipped.extend(f"{path}:{row}: {reason}" for row, reason in skipped)
         if not added:
             continue
         try:
-            from .atomic import write_atomic
-
-            write_atomic(path, text.encode(decoded.encoding))
-        except (OSError, UnicodeEncodeError) as error:
-            report.skipped.append(f"{path}: cannot write: {getattr(error, 'strerror', None) or error}")
+            new = text.encode(decoded.encoding)
+        except UnicodeEncodeError as error:
+            report.skipped.append(f"{path}: cannot write: {error}")
+            continue
+        problem = replace_if_unchanged(path, new, data, before, project_root(path, (roots or {}).get(path)))
+        if problem is not None:
+            report.skipped.append(f"{path}: {problem.replace('being fixed', 'being edited')}")
             continue
         report.added += added
         report.files += 1

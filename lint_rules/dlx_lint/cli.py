@@ -221,6 +221,8 @@ def _run_check(args: argparse.Namespace) -> int:
             from .fix_command import run_fix
 
             return run_fix(args, resolver, use_stdin)
+        if args.add_noqa:
+            return _add_noqa(paths, args, resolver)
         sources: dict[str, str] = {}
         if use_stdin:
             diagnostics = _check_stdin(args.stdin_filename, resolver, sources)
@@ -232,8 +234,6 @@ def _run_check(args: argparse.Namespace) -> int:
             )
     except (ConfigError, PathNotFoundError) as error:
         raise UsageError(str(error)) from None
-    if args.add_noqa:
-        return _add_noqa(diagnostics)
     _print_report(
         diagnostics, args.output_format, quiet=args.quiet, output_file=args.output_file, sources=sources,
         statistics=args.statistics, unsafe_fixes=args.unsafe_fixes,
@@ -280,12 +280,25 @@ def _show_settings(args: argparse.Namespace, resolver) -> int:
     return EXIT_OK
 
 
-def _add_noqa(diagnostics: list) -> int:
-    """Write the directives and report on stderr (ruff's wording: ``Added N noqa
-    directives.``), one warning line per finding that got none. Exits 0, as ruff does."""
-    from .add_noqa import add_noqa
+def _add_noqa(paths: list[str], args: argparse.Namespace, resolver) -> int:
+    """Lint, write the directives and report on stderr (ruff's wording: ``Added N noqa
+    directives.``), one warning line per finding that got none. Exits 0, as ruff does.
 
-    report = add_noqa(diagnostics)
+    The lint records a hash of the bytes each file had (no result cache: the directives go
+    exactly where the linted bytes had their findings), and a file that no longer holds them
+    is not edited."""
+    from .add_noqa import add_noqa
+    from .runner import discover, lint_files_keyed
+
+    if not paths and args.no_default_path:
+        tasks = []
+    else:
+        tasks = list(discover(paths or ["."], resolver, force_exclude=args.force_exclude))
+    results = lint_files_keyed(tasks, args.jobs)
+    diagnostics = [d for _, _, found in results for d in found]
+    linted = {path: content for path, content, _ in results}
+    roots = {path: settings.project_root for path, settings in tasks}
+    report = add_noqa(diagnostics, linted, roots)
     for message in report.skipped:
         sys.stderr.write(f"{PROG}: warning: {message}\n")
     count = report.added

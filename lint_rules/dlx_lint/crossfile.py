@@ -300,11 +300,12 @@ class WorkspaceResolver:
 
     def _parse(self, path: str, data: bytes) -> "SemanticModel | None":
         from .engine import DecodeError, decode_source
+        from .parsing import parse_module
         from .semantic.model import SemanticModel
 
         try:
             text = decode_source(data).text
-            module = cst.parse_module(text)
+            module = parse_module(text)
         except (DecodeError, cst.ParserSyntaxError, RecursionError):
             return None
         return SemanticModel(module, text, path, None, resolver=self)

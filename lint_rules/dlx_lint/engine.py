@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from .diagnostics import Applicability, Diagnostic, Fix, Severity, rule_url
+from .parsing import parse_module
 from .positions import compute_positions
 from .registry import all_rules, rules_by_code
 from .rule import Finding, Rule
@@ -37,6 +38,17 @@ IO_ERROR = "DLX902"
 INTERNAL_ERROR = "DLX999"
 
 _DEFAULT_SETTINGS = Settings()
+
+MAX_SOURCE_CHARS = 2_000_000
+"""Longer texts are not analysed (one DLX902 says so): libcst needs about 600 bytes of memory
+and a few microseconds per character, so a 10 MB generated file would take minutes and
+gigabytes. Real PyTorch modules stay far below (the largest in transformers: 280 KB)."""
+
+# UTF-32 first: its little-endian mark starts with UTF-16's.
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"),
+)
 
 
 class DecodeError(ValueError):
@@ -63,6 +75,12 @@ def decode_source(data: bytes) -> DecodedSource:
         DecodeError: for NUL bytes (a binary file), an unknown declared encoding, or bytes
             invalid in the encoding; the message says which and where.
     """
+    for bom, name in _WIDE_BOMS:
+        if data.startswith(bom):
+            raise DecodeError(
+                f"{name} text (byte-order mark {bom.hex(' ').upper()}); Python source must be UTF-8 or an "
+                "8-bit encoding declared with a `# -*- coding: ... -*-` comment: save it as UTF-8"
+            )
     if b"\x00" in data:
         raise DecodeError("binary file (contains NUL bytes); not Python source")
     try:
@@ -105,18 +123,88 @@ def lint_source(path: str, source: str, settings: Settings | None = None, *, rai
         if UNUSED_NOQA in enabled:  # no rule can fire, so every checkable directive is unused
             return unused_noqa_diagnostics(path, source, parse_noqa(source), {}, enabled, settings)
         return []
+    if len(source) > MAX_SOURCE_CHARS:
+        return [too_large_diagnostic(path, len(source), settings)] if IO_ERROR in enabled else []
     try:
-        module = cst.parse_module(source)
+        module = parse_module(source)
     except cst.ParserSyntaxError as error:
         if SYNTAX_ERROR not in enabled:
             return []
         return [syntax_error_diagnostic(path, error, settings)]
-    except RecursionError:
+    except (RecursionError, MemoryError):
         if SYNTAX_ERROR not in enabled:
             return []
         return [file_diagnostic(SYNTAX_ERROR, path, "file too deeply nested to parse", settings)]
-    model = build_model(module, source, path, settings)
-    return check_model(model, rules, settings, raise_errors=raise_errors)
+    return analyse(module, source, path, rules, settings, raise_errors=raise_errors)
+
+
+def analyse(module: cst.Module, source: str, path: str, rules: list[Rule], settings: Settings, *,
+            raise_errors: bool = False) -> list[Diagnostic]:
+    """Build the semantic model of a parsed file and run `rules` over it.
+
+    Nothing escapes (unless `raise_errors`): a tree too deep for the recursive analysis
+    (deeper than `MAX_TREE_DEPTH` levels, which CPython accepts up to about 3,000) gives one
+    DLX900 saying so; any other failure one DLX999.
+    """
+    try:
+        model = build_model(module, source, path, settings)
+        return check_model(model, rules, settings, raise_errors=raise_errors)
+    except RecursionError as error:
+        if tree_deeper_than(module, MAX_TREE_DEPTH):
+            if SYNTAX_ERROR not in settings.enabled_codes(path):
+                return []
+            return [file_diagnostic(
+                SYNTAX_ERROR, path,
+                f"nested too deeply to analyse (more than {MAX_TREE_DEPTH} levels of syntax); the file was not checked",
+                settings,
+            )]
+        if raise_errors:
+            raise
+        return [internal_error_diagnostic(path, error, settings)]
+    except Exception as error:  # the semantic model failed: report it, never take the run down
+        if raise_errors:
+            raise
+        return [internal_error_diagnostic(path, error, settings)]
+
+
+MAX_TREE_DEPTH = 150
+"""The analysis walks the libcst tree recursively and runs out of Python stack at about 400
+levels of nesting; real code stays under 40 (the deepest file of the corpus: 32). A
+RecursionError on a tree deeper than this is that limit, not a bug."""
+
+
+def tree_deeper_than(module: cst.CSTNode, limit: int) -> bool:
+    """Whether some path from `module` down the tree has more than `limit` nodes (iterative;
+    used only after a RecursionError)."""
+    stack = [(module, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in node.children)
+    return False
+
+
+def internal_error_diagnostic(path: str, error: BaseException, settings: Settings | None = None, what: str = "analysing this file") -> Diagnostic:
+    """The DLX999 diagnostic for an unexpected failure outside a rule (one line)."""
+    if isinstance(error, RecursionError):
+        reason = "too deeply nested to analyse (RecursionError)"
+    elif isinstance(error, MemoryError):
+        reason = "out of memory (MemoryError)"
+    else:
+        reason = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+    return file_diagnostic(INTERNAL_ERROR, path, f"dlx-lint failed {what}: {reason}; please report it",
+                           settings or _DEFAULT_SETTINGS)
+
+
+def too_large_diagnostic(path: str, size: int, settings: Settings) -> Diagnostic:
+    """The DLX902 diagnostic for a text over `MAX_SOURCE_CHARS`."""
+    return file_diagnostic(
+        IO_ERROR, path,
+        f"file too large to analyse ({size:,} characters; the limit is {MAX_SOURCE_CHARS:,}): "
+        "generated code? exclude it",
+        settings,
+    )
 
 
 def build_model(module: cst.Module, source: str, path: str, settings: Settings) -> SemanticModel:
@@ -159,6 +247,8 @@ def check_model(model: SemanticModel, rules: list[Rule], settings: Settings, *, 
                     if key not in seen:
                         seen.add(key)
                         found.append((rule, finding))
+            except RecursionError:
+                raise  # the tree is too deep for every rule: `analyse` reports it once
             except Exception as error:  # a crashing rule must not take the run down
                 if raise_errors:
                     raise

@@ -28,6 +28,7 @@ import libcst as cst
 from .diagnostics import Applicability, Diagnostic, Fix, Severity, rule_url
 from .engine import INTERNAL_ERROR, lint_source
 from .fixes.apply import apply_fixes
+from .parsing import parse_module
 from .settings import Settings
 
 MAX_PASSES = 10
@@ -124,7 +125,7 @@ class PythonDocument:
 def parses(text: str) -> bool:
     """Whether libcst parses `text`."""
     try:
-        cst.parse_module(text)
+        parse_module(text)
     except (cst.ParserSyntaxError, RecursionError):
         return False
     return True

@@ -28,7 +28,11 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from .diagnostics import Diagnostic
-from .engine import SYNTAX_ERROR, applicable_rules, build_model, check_model, file_diagnostic, syntax_error_diagnostic
+from .engine import (
+    IO_ERROR, MAX_SOURCE_CHARS, SYNTAX_ERROR, analyse, applicable_rules, file_diagnostic, syntax_error_diagnostic,
+    too_large_diagnostic,
+)
+from .parsing import parse_module
 from .settings import Settings
 
 _WRAPPER_NAME = "_"
@@ -149,7 +153,7 @@ def _common_affixes(old: str, new: str) -> tuple[int, int]:
 
 def _parse_top_level(text: str, module: cst.Module) -> cst.Module | None:
     try:
-        part = cst.parse_module(text)
+        part = parse_module(text)
     except (cst.ParserSyntaxError, RecursionError):
         return None
     if (part.default_indent, part.default_newline) != (module.default_indent, module.default_newline):
@@ -162,7 +166,7 @@ def _parse_in_class(text: str, module: cst.Module, class_node: cst.ClassDef) -> 
     the wrapper holds anything but them or the indentation differs."""
     prefix = f"class {_WRAPPER_NAME}:{module.default_newline}"
     try:
-        wrapper = cst.parse_module(prefix + text)
+        wrapper = parse_module(prefix + text)
     except (cst.ParserSyntaxError, RecursionError):
         return None
     if (wrapper.default_indent, wrapper.default_newline) != (module.default_indent, module.default_newline):
@@ -315,7 +319,7 @@ class IncrementalLinter:
                 self.last_mode = "incremental"
                 return spliced.module
         self.layout = None
-        module = cst.parse_module(source)
+        module = parse_module(source)
         self.layout = layout_of(source, module)
         self.last_mode = "full"
         return module
@@ -334,15 +338,18 @@ class IncrementalLinter:
         if not rules:
             self.last_mode = "skipped"
             return []
+        if len(source) > MAX_SOURCE_CHARS:
+            self.layout = None
+            self.last_mode = "skipped"
+            return [too_large_diagnostic(path, len(source), settings)] if IO_ERROR in enabled else []
         try:
             module = self.parse(source)
         except cst.ParserSyntaxError as error:
             self.layout = None
             return [syntax_error_diagnostic(path, error, settings)] if SYNTAX_ERROR in enabled else []
-        except RecursionError:
+        except (RecursionError, MemoryError):
             self.layout = None
             if SYNTAX_ERROR not in enabled:
                 return []
             return [file_diagnostic(SYNTAX_ERROR, path, "file too deeply nested to parse", settings)]
-        model = build_model(module, source, path, settings)
-        return check_model(model, rules, settings)
+        return analyse(module, source, path, rules, settings)

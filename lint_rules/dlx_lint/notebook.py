@@ -24,7 +24,11 @@ from typing import Any
 import libcst as cst
 
 from .diagnostics import Diagnostic
-from .engine import IO_ERROR, SYNTAX_ERROR, applicable_rules, file_diagnostic, lint_source, syntax_error_diagnostic
+from .engine import (
+    IO_ERROR, MAX_SOURCE_CHARS, SYNTAX_ERROR, applicable_rules, file_diagnostic, lint_source, syntax_error_diagnostic,
+    too_large_diagnostic,
+)
+from .parsing import parse_module
 from .settings import Settings
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -280,20 +284,25 @@ def lint_cells(path: str, cells: tuple[CodeCell, ...] | list[CodeCell], settings
     enabled = settings.enabled_codes(path)
     if not cells:
         return []
-    if not _needs_parse("".join(cell.text for cell in cells), enabled):
+    joined = "".join(cell.text for cell in cells)
+    if not _needs_parse(joined, enabled):
         return []
+    if len(joined) > MAX_SOURCE_CHARS:
+        if IO_ERROR not in enabled:
+            return []
+        return [dataclasses.replace(too_large_diagnostic(path, len(joined), settings), cell=cells[0].index)]
     diagnostics: list[Diagnostic] = []
     good: list[CodeCell] = []
     for cell in cells:
         try:
-            cst.parse_module(cell.text)
+            parse_module(cell.text)
         except cst.ParserSyntaxError as error:
             if SYNTAX_ERROR in enabled:
                 diagnostic = syntax_error_diagnostic(path, error, settings)
                 row = min(diagnostic.row, len(cell.lines))
                 diagnostics.append(dataclasses.replace(diagnostic, cell=cell.index, row=row, end_row=row))
             continue
-        except RecursionError:
+        except (RecursionError, MemoryError):
             continue
         good.append(cell)
     if good:

@@ -24,7 +24,8 @@ from typing import Any, Sequence
 import libcst as cst
 from lsprotocol import types
 
-from dlx_lint.engine import build_model
+from dlx_lint.engine import MAX_SOURCE_CHARS, build_model
+from dlx_lint.parsing import parse_module
 from dlx_lint.expert.hover import expert_hover
 from dlx_lint.expert.locate import HoverTargets
 from dlx_lint.expert.memory import short_count
@@ -85,8 +86,10 @@ class ExpertService:
                 self._analyses.move_to_end(uri)
                 return found
         if module is None:
+            if len(text) > MAX_SOURCE_CHARS:
+                return None
             try:
-                module = cst.parse_module(text)
+                module = parse_module(text)
             except (cst.ParserSyntaxError, RecursionError):
                 return None
         model = build_model(module, text, path, settings)

@@ -4,17 +4,16 @@ Writing keeps everything but the edited text: the encoding (UTF-8, a byte-order 
 coding cookie), the line endings (edits only touch their spans, and inserted lines use the line
 break of the line they join), the file's permission bits and, where allowed, its owner. The new
 contents go to a temporary file in the same directory, which then replaces the original with
-``os.replace`` (atomic on POSIX and Windows), so a crash never leaves a half-written file. A
-file whose size, modification time or bytes changed since it was read is not overwritten; the
-outcome says so.
+``os.replace`` (atomic on POSIX and Windows), so a crash or a full disk never leaves a
+half-written file. A file whose size, modification time or bytes changed since it was read, a
+read-only file and a path that leads out of the project through a symbolic link are not
+written; the outcome says so (`dlx_lint.atomic.replace_if_unchanged`).
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-import stat
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -108,7 +107,9 @@ def fix_file(path: str, settings: Settings, *, unsafe: bool, write: bool, want_d
     new = outcome.new_data
     outcome.new_data = None  # not needed by callers of files; keeps results small across processes
     if write and outcome.changed and outcome.problem is None and new is not None and new != data:
-        outcome.problem = write_atomically(path, new, data, before)
+        from ..atomic import project_root
+
+        outcome.problem = write_atomically(path, new, data, before, project_root(path, settings.project_root))
         outcome.written = outcome.problem is None
         if not outcome.written:
             # Nothing changed on disk: report the file as it is.
@@ -119,53 +120,17 @@ def fix_file(path: str, settings: Settings, *, unsafe: bool, write: bool, want_d
     return outcome
 
 
-def write_atomically(path: str, data: bytes, expected: bytes, before: os.stat_result) -> str | None:
-    """Replace the file at `path` with `data` if it still holds `expected`.
-
-    Args:
-        path: the file (a symbolic link is followed: its target is rewritten).
-        data: the new contents.
-        expected: the contents the fix was computed from.
-        before: the file's status when it was read.
+def write_atomically(path: str, data: bytes, expected: bytes, before: os.stat_result, root: str | None = None) -> str | None:
+    """Replace the file at `path` with `data` if it may be written and still holds `expected`
+    (`dlx_lint.atomic.replace_if_unchanged`: not read-only, not a link out of the project
+    `root`, unchanged since `before`).
 
     Returns:
         None on success, else a one-line reason the file was left alone.
     """
-    target = os.path.realpath(path)
-    changed = "changed on disk while it was being fixed; not written"
-    temporary = None
-    try:
-        now = os.stat(target)
-        if (now.st_size, now.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
-            return changed
-        with open(target, "rb") as handle:
-            if handle.read() != expected:
-                return changed
-        directory = os.path.dirname(target) or "."
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".dlx-lint-tmp", dir=directory)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, stat.S_IMODE(now.st_mode))
-        try:
-            os.chown(temporary, now.st_uid, now.st_gid)
-        except (OSError, AttributeError):
-            pass  # not permitted (or not POSIX): the file keeps its mode, not its owner
-        last = os.stat(target)
-        if (last.st_size, last.st_mtime_ns) != (now.st_size, now.st_mtime_ns):
-            return changed
-        os.replace(temporary, target)
-        temporary = None
-    except OSError as error:
-        return f"cannot write: {error.strerror or error}"
-    finally:
-        if temporary is not None:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
-    return None
+    from ..atomic import replace_if_unchanged
+
+    return replace_if_unchanged(path, data, expected, before, root)
 
 
 def unified_diff(path: str, old: str, new: str) -> str:

@@ -25,6 +25,7 @@ import libcst as cst
 
 from ..diagnostics import Diagnostic, Edit
 from ..engine import lint_source
+from ..parsing import parse_module
 from ..notebook import CodeCell, NotebookError, _cell_lines, _to_cell, parse_notebook
 from ..settings import Settings
 from .apply import LineIndex, choose, modified_rows
@@ -104,7 +105,7 @@ class NotebookDocument:
                 continue
             text = "\n".join(blanked) + "\n"
             try:
-                cst.parse_module(text)
+                parse_module(text)
             except (cst.ParserSyntaxError, RecursionError):
                 self.broken.add(index)
                 continue

@@ -12,7 +12,12 @@ class SyntaxErrorRule(Rule):
     severity = Severity.ERROR
     requires = ()  # reported by the engine when parsing fails, never by a check
     summary = "the file does not parse as Python"
-    what = "Reports a file that libcst cannot parse, at the parser's position, with its message."
+    what = (
+        "Reports a file that libcst cannot parse, at the parser's position, with its message; also "
+        "a file nested deeper than CPython itself accepts (more than 200 nested brackets, 100 "
+        "indentation levels, or about 3,000 nested expressions), which is refused before libcst "
+        "parses it (its native parser could overflow the stack)."
+    )
     why = (
         "A file that does not parse cannot be analysed, so none of its other problems can be "
         "reported; the rest of the run goes on with the other files."

@@ -1,0 +1,96 @@
+"""Parsing with libcst, guarded against input that would crash or exhaust the process.
+
+libcst's native parser recurses on the C stack: about 1,500 nested parentheses, or 5,000
+nested ``lambda:`` or an f-string holding deep brackets, overflow it and kill the whole
+process with a segmentation fault (a Python ``try`` cannot catch that), and a few thousand
+nested ``a if b else`` or ``**`` take gigabytes before they finish. CPython refuses all of
+these files itself ("too many nested parentheses", more than 200; "maximum recursion depth
+exceeded during ast construction", about 3,000 levels), so before libcst sees a text,
+`parse_module` asks CPython's own parser (``compile(..., PyCF_ONLY_AST)``, which checks its
+depth and fails cleanly) and turns those refusals into a `libcst.ParserSyntaxError`: the
+callers then report DLX900 like any other syntax error, at CPython's position. Other
+SyntaxErrors from CPython are not decisive (libcst accepts syntax newer than the running
+interpreter's, e.g. PEP 695 generics on Python 3.11); for those, a bracket scan stands in for
+the depth check.
+
+The check costs about a tenth of the parse (CPython's parser is written in C), and files that
+never mention ``torch`` are not parsed at all.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import libcst as cst
+
+MAX_BRACKET_DEPTH = 200
+"""CPython's limit on nested brackets (``MAXLEVEL`` of its tokenizer)."""
+
+_DEPTH_MESSAGES = ("too many nested paren", "too many levels of indentation", "too many indentation levels", "too complex")
+# Strings (with any prefix), comments, and brackets; used only when CPython's parser stopped at
+# an unrelated syntax error. F-strings are scanned as code, so brackets inside their
+# replacement fields count (and so do their literal braces, which errs on the safe side).
+_BRACKET_SCAN = re.compile(
+    r"""\#[^\r\n]*"""
+    r"""|(?<![A-Za-z0-9_])(?:[rRbBuU]|[rR][bB]|[bB][rR])?(?:'''(?:[^'\\]|\\.|'(?!''))*(?:'''|\Z)|\"\"\"(?:[^"\\]|\\.|"(?!""))*(?:\"\"\"|\Z)"""
+    r"""|'(?:[^'\\\r\n]|\\.)*(?:'|$)|"(?:[^"\\\r\n]|\\.)*(?:"|$))"""
+    r"""|[(\[{]|[)\]}]""",
+    re.DOTALL | re.MULTILINE,
+)
+
+
+class TooDeeplyNested(cst.ParserSyntaxError):
+    """The text nests deeper than CPython (and so dlx-lint) can parse."""
+
+
+def parse_module(source: str) -> cst.Module:
+    """`libcst.parse_module` behind CPython's depth checks (see the module docstring).
+
+    Raises:
+        libcst.ParserSyntaxError: the text does not parse; `TooDeeplyNested` (a subclass)
+            when it nests too deeply, with CPython's message and position.
+        RecursionError: libcst itself ran out of Python stack (rare after the check).
+    """
+    check_depth(source)
+    return cst.parse_module(source)
+
+
+def check_depth(source: str) -> None:
+    """Raise `TooDeeplyNested` when CPython refuses `source` for its depth (or, when CPython
+    stops at another syntax error first, when its brackets nest more than 200 deep)."""
+    try:
+        compile(source, "<dlx-lint>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    except SyntaxError as error:
+        message = str(error.msg or "")
+        if any(fragment in message for fragment in _DEPTH_MESSAGES):
+            raise _too_deep(source, message, error.lineno or 1, (error.offset or 1) - 1) from None
+        _check_brackets(source)
+    except RecursionError:
+        raise _too_deep(source, "too deeply nested to parse (CPython refuses it too)", 1, 0) from None
+    except MemoryError:
+        raise _too_deep(source, "too deeply nested or too complex to parse (CPython refuses it too)", 1, 0) from None
+    except ValueError:  # NUL characters: libcst reports them
+        pass
+
+
+def _check_brackets(source: str) -> None:
+    if source.count("(") + source.count("[") + source.count("{") <= MAX_BRACKET_DEPTH:
+        return
+    depth = 0
+    for match in _BRACKET_SCAN.finditer(source):
+        token = match.group()
+        if token in "([{":
+            depth += 1
+            if depth > MAX_BRACKET_DEPTH:
+                line = source.count("\n", 0, match.start()) + 1
+                column = match.start() - (source.rfind("\n", 0, match.start()) + 1)
+                raise _too_deep(source, "too many nested parentheses", line, column)
+        elif token in ")]}":
+            depth = max(0, depth - 1)
+
+
+def _too_deep(source: str, message: str, line: int, column: int) -> TooDeeplyNested:
+    lines = source.splitlines(keepends=True) or [""]
+    line = min(max(1, line), len(lines))
+    return TooDeeplyNested(message, lines=lines, raw_line=line, raw_column=max(0, column))
