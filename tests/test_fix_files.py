@@ -129,6 +129,14 @@ def test_an_unreadable_file_reports_an_io_error(tmp_path):
     assert [d.code for d in outcome.diagnostics] == ["DLX902"]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+def test_a_named_pipe_is_reported_and_not_opened_for_writing(tmp_path):
+    os.mkfifo(tmp_path / "pipe.py")
+    outcome = _fix(tmp_path / "pipe.py")
+    assert [(d.code, d.message) for d in outcome.diagnostics] == [("DLX902", "cannot read file: not a regular file")]
+    assert not outcome.written and stat.S_ISFIFO(os.stat(tmp_path / "pipe.py").st_mode)
+
+
 # ------------------------------------------------------------------------------ notebooks
 
 

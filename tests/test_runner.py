@@ -138,6 +138,31 @@ def test_directory_named_like_a_python_file_is_searched_not_read(tmp_path):
     assert [(os.path.relpath(d.filename, tmp_path), d.code) for d in diagnostics] == [(os.path.join("odd.py", "inner.py"), "DLX902")]
 
 
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+
+
+@needs_fifo
+def test_named_pipe_is_reported_not_read_and_the_others_still_linted(tmp_path):
+    # A FIFO called train.py used to block the run forever, waiting for a writer.
+    os.mkfifo(tmp_path / "pipe.py")
+    make_tree(tmp_path, {"nan.py": NAN_SOURCE})
+    diagnostics = runner.lint_paths([str(tmp_path)], DEFAULTS, jobs=1)
+    found = [(os.path.basename(d.filename), d.code, d.message) for d in diagnostics]
+    assert ("pipe.py", "DLX902", "cannot read file: not a regular file") in found
+    assert [name for name, code, _ in found if code != "DLX902"] == ["nan.py"]
+
+
+@needs_fifo
+def test_read_bytes_refuses_a_named_pipe_and_honours_the_limit(tmp_path):
+    os.mkfifo(tmp_path / "pipe.py")
+    with pytest.raises(runner.NotARegularFileError):
+        runner.read_bytes(str(tmp_path / "pipe.py"))
+    (tmp_path / "big.py").write_bytes(b"x" * 100)
+    assert runner.read_bytes(str(tmp_path / "big.py"), 10) == b"x" * 11
+    with pytest.raises(IsADirectoryError):
+        runner.read_bytes(str(tmp_path))
+
+
 def _many_files(root, count=24):
     files = {}
     for index in range(count):

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from .diagnostics import Diagnostic
+from .runner import read_bytes
 from .suppression import comment_allowed_rows, parse_noqa
 
 EXCLUDED_CODES = frozenset({"DLX901"})
@@ -84,8 +85,7 @@ def add_noqa(diagnostics: Iterable[Diagnostic], linted: dict[str, str | None] | 
     for path in sorted(wanted):
         try:
             before = os.stat(path)
-            with open(path, "rb") as handle:
-                data = handle.read()
+            data = read_bytes(path)
             decoded = decode_source(data)
         except (OSError, DecodeError) as error:
             report.skipped.append(f"{path}: cannot read: {getattr(error, 'strerror', None) or error}")

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Iterator
 import libcst as cst
 
 from .semantic.resolver import Definition
+from .runner import read_bytes
 
 if TYPE_CHECKING:
     from .semantic.model import SemanticModel
@@ -280,8 +281,7 @@ class WorkspaceResolver:
                 return entry.model
         started = time.perf_counter()
         try:
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
+            data = read_bytes(path, MAX_FILE_BYTES)
         except OSError:
             return None
         if len(data) > MAX_FILE_BYTES:

@@ -9,8 +9,10 @@ without ``--force-exclude``), whatever their extension. The result is sorted by
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
+import stat
 from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterable, Iterator, Union
 
@@ -274,11 +276,33 @@ def lint_data(path: str, data: bytes, settings: Settings) -> list[Diagnostic]:
     return lint_bytes(path, data, settings)
 
 
-def read_bytes(path: str) -> bytes:
-    """The contents of a file.
+class NotARegularFileError(OSError):
+    """The path names a FIFO, socket or device: reading it could block forever or never end."""
+
+
+def read_bytes(path: str, limit: int | None = None) -> bytes:
+    """The contents of a regular file (at most `limit` + 1 bytes when `limit` is given, so a
+    caller can tell a file over the limit).
+
+    The file is opened non-blocking and checked with fstat before reading, so a FIFO named
+    ``train.py`` is refused instead of waiting for a writer that never comes.
 
     Raises:
+        NotARegularFileError: the path is a FIFO, socket or device (``strerror`` says so).
         OSError: the file cannot be read (permissions, vanished, a directory...).
     """
-    with open(path, "rb") as handle:
-        return handle.read()
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
+        if not stat.S_ISREG(mode):
+            raise NotARegularFileError(errno.EINVAL, "not a regular file", path)
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(descriptor, True)
+        with os.fdopen(descriptor, "rb") as handle:
+            descriptor = -1
+            return handle.read() if limit is None else handle.read(limit + 1)
+    finally:
+        if descriptor >= 0:
+            os.close(descriptor)

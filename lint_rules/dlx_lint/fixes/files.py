@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic
 from ..fixer import AppliedFix, fix_notebook, fix_source
+from ..runner import read_bytes
 from ..settings import Settings
 
 NOTEBOOK_SUFFIX = ".ipynb"
@@ -98,8 +99,7 @@ def fix_file(path: str, settings: Settings, *, unsafe: bool, write: bool, want_d
 
     try:
         before = os.stat(path)
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = read_bytes(path)
     except OSError as error:
         diagnostics = [io_error_diagnostic(path, error, settings)] if IO_ERROR in settings.enabled_codes(path) else []
         return FileOutcome(path, diagnostics=diagnostics)
