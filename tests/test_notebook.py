@@ -50,15 +50,26 @@ def test_parse_notebook_keeps_all_cell_indexes_and_skips_cell_magics():
         ("markdown", "# title"),
         ("code", ["import torch\n", "x = 1"]),
         ("raw", "raw text"),
-        ("code", "%%time\nthis is not python\n"),
+        ("code", "%%bash\nthis is not python\n"),
         ("code", ""),
         ("code", "!pip install torch\ny = 2\n"),
+        ("code", "%%writefile train.py\nimport torch\n"),
     )
     parsed = parse_notebook(data)
     assert [(cell.index, cell.lines) for cell in parsed.cells] == [
         (1, ("import torch", "x = 1")),
         (5, ("", "y = 2")),
     ]
+
+
+@pytest.mark.parametrize("magic", ["%%time", "%%timeit -n 3", "%%capture output", "%%prun -s cumulative", "%%debug"])
+def test_python_cell_magic_bodies_are_linted_with_the_magic_line_blanked(magic):
+    data = notebook(("code", "import torch\nx = torch.zeros(3)\n"), ("code", magic + "\n" + NAN_CELL))
+    (cell,) = [cell for cell in parse_notebook(data).cells if cell.index == 1]
+    assert cell.lines[0] == "" and cell.original[0] == magic
+    diagnostics = lint_notebook("nb.ipynb", data, ALL)
+    # The finding keeps its row within the cell: the magic line still counts.
+    assert [(d.code, d.cell, d.row, d.column) for d in diagnostics] == [("DLX016", 1, 2, 7)]
 
 
 @needs("DLX016")

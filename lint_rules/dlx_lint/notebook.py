@@ -6,8 +6,10 @@ cells are then known to later ones. Each diagnostic is mapped back to its cell: 
 0-based index among *all* cells (markdown and raw cells count), ``row``/``end_row``/``noqa_row``
 are 1-based within that cell. Columns are unchanged (code points).
 
-IPython syntax is not Python: a cell whose first line is a cell magic (``%%time``) is skipped
-whole; line magics, shell escapes and help lines (``%matplotlib inline``, ``!pip install x``,
+IPython syntax is not Python: a cell whose first line is a cell magic is skipped whole unless
+the magic runs its body as Python in the notebook's namespace (``%%time``, ``%%timeit``,
+``%%capture``, ``%%prun``, ``%%debug``: the magic line is blanked and the body linted); line
+magics, shell escapes and help lines (``%matplotlib inline``, ``!pip install x``,
 ``files = !ls``, ``obj?``) are blanked (``pass`` when indented), keeping the line count.
 A code cell that does not parse on its own is reported as ``DLX900`` (position within the
 cell) and left out of the joined source, so one broken cell does not hide the others.
@@ -34,6 +36,10 @@ from .settings import Settings
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # `x = !ls`, `a, b = %sx ls`: an assignment whose value is a magic or shell command.
 _MAGIC_ASSIGN = re.compile(r"^[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[!%]")
+# Cell magics whose body is Python run in the notebook's namespace (IPython's built-in magics
+# docs: https://ipython.readthedocs.io/en/stable/interactive/magics.html): the body is linted
+# with the magic line blanked. Others (%%bash, %%html, %%writefile, %%sql...) are not Python.
+PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun", "debug"})
 # `obj?`, `obj.attr??`, `?obj`, `??obj`: IPython help.
 _HELP = re.compile(r"^(\?{1,2}\s*[\w.*]+|[\w.*]+\s*\?{1,2})\s*$")
 
@@ -124,7 +130,8 @@ def code_cell(index: int, source: str) -> CodeCell | None:
         source: the cell's text.
 
     Returns:
-        The cell, or None for an empty cell or one that starts with a cell magic (``%%time``).
+        The cell, or None for an empty cell or one that starts with a cell magic whose body
+        is not Python (``%%bash``, ``%%writefile``).
     """
     lines = _cell_lines(source)
     if not lines:
@@ -145,16 +152,24 @@ def _is_python(metadata: Any) -> bool:
 
 
 def _cell_lines(source: str) -> tuple[str, ...]:
-    """The cell's lines with IPython-only syntax blanked; () for an empty or cell-magic cell."""
+    """The cell's lines with IPython-only syntax blanked; () for an empty cell or one under a
+    cell magic whose body is not Python."""
     if not source.strip():
         return ()
     lines = _LINE_BREAK.split(source)
     if lines and lines[-1] == "":
         lines.pop()
-    first_code = next((line.strip() for line in lines if line.strip()), "")
+    first_index = next((index for index, line in enumerate(lines) if line.strip()), 0)
+    first_code = lines[first_index].strip()
     if first_code.startswith("%%"):
-        return ()
+        if _cell_magic_name(first_code) not in PYTHON_CELL_MAGICS:
+            return ()
+        lines = lines[:first_index] + [""] + lines[first_index + 1:]
     return tuple(blank_ipython_syntax(lines))
+
+
+def _cell_magic_name(first_line: str) -> str:
+    return first_line[2:].split(None, 1)[0] if first_line[2:].strip() else ""
 
 
 def blank_ipython_syntax(lines: list[str]) -> list[str]:
