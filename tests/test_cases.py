@@ -70,7 +70,10 @@ def test_syntax_error_case_reports_one_parse_error_and_nothing_else(cases_dir):
     path = cases_dir / "301_hard_syntax_error_unclosed_call.py"
     _, diagnostics = _lint(path)
     assert [d.code for d in diagnostics] == ["DLX900"]
-    assert diagnostics[0].message.startswith("SyntaxError")
+    assert diagnostics[0].message == "SyntaxError: '(' was never closed"
+    # The header says the call opened on line 19 is never closed: reported at its bracket.
+    line = path.read_text(encoding="utf-8").splitlines()[18]
+    assert (diagnostics[0].row, diagnostics[0].column) == (19, line.rindex("(") + 1)
 
 
 def test_cases_are_present(cases_dir):

@@ -11,7 +11,9 @@ depth and fails cleanly) and turns those refusals into a `libcst.ParserSyntaxErr
 callers then report DLX900 like any other syntax error, at CPython's position. Other
 SyntaxErrors from CPython are not decisive (libcst accepts syntax newer than the running
 interpreter's, e.g. PEP 695 generics on Python 3.11); for those, a bracket scan stands in for
-the depth check.
+the depth check, and CPython's message and position are used only when libcst refuses the
+text too (CPython points at the unclosed bracket; libcst at the next statement, with a list of
+every token it expected).
 
 The check costs about a tenth of the parse (CPython's parser is written in C), and files that
 never mention ``torch`` are not parsed at all.
@@ -52,13 +54,27 @@ def parse_module(source: str) -> cst.Module:
             when it nests too deeply, with CPython's message and position.
         RecursionError: libcst itself ran out of Python stack (rare after the check).
     """
-    check_depth(source)
-    return cst.parse_module(source)
+    cpython_error = check_depth(source)
+    try:
+        return cst.parse_module(source)
+    except TooDeeplyNested:
+        raise
+    except cst.ParserSyntaxError as error:
+        # CPython's message and position ("'(' was never closed" at the bracket) beat
+        # libcst's ("expected one of !=, %, &..." on the next statement). Only used when both
+        # parsers refuse the text: CPython may be older than the syntax libcst accepts.
+        if cpython_error is not None and cpython_error.lineno:
+            raise _positioned(source, cpython_error) from error
+        raise
 
 
-def check_depth(source: str) -> None:
+def check_depth(source: str) -> SyntaxError | None:
     """Raise `TooDeeplyNested` when CPython refuses `source` for its depth (or, when CPython
-    stops at another syntax error first, when its brackets nest more than 200 deep)."""
+    stops at another syntax error first, when its brackets nest more than 200 deep).
+
+    Returns:
+        CPython's other SyntaxError for `source`, if any (else None).
+    """
     try:
         compile(source, "<dlx-lint>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError as error:
@@ -66,12 +82,14 @@ def check_depth(source: str) -> None:
         if any(fragment in message for fragment in _DEPTH_MESSAGES):
             raise _too_deep(source, message, error.lineno or 1, (error.offset or 1) - 1) from None
         _check_brackets(source)
+        return error
     except RecursionError:
         raise _too_deep(source, "too deeply nested to parse (CPython refuses it too)", 1, 0) from None
     except MemoryError:
         raise _too_deep(source, "too deeply nested or too complex to parse (CPython refuses it too)", 1, 0) from None
     except ValueError:  # NUL characters: libcst reports them
         pass
+    return None
 
 
 def _check_brackets(source: str) -> None:
@@ -88,6 +106,13 @@ def _check_brackets(source: str) -> None:
                 raise _too_deep(source, "too many nested parentheses", line, column)
         elif token in ")]}":
             depth = max(0, depth - 1)
+
+
+def _positioned(source: str, error: SyntaxError) -> cst.ParserSyntaxError:
+    lines = source.splitlines(keepends=True) or [""]
+    line = min(max(1, error.lineno or 1), len(lines))
+    column = (error.offset or 1) - 1 if (error.lineno or 1) == line else 0
+    return cst.ParserSyntaxError(str(error.msg or "invalid syntax"), lines=lines, raw_line=line, raw_column=max(0, column))
 
 
 def _too_deep(source: str, message: str, line: int, column: int) -> TooDeeplyNested:
