@@ -44,7 +44,8 @@ pass `weights_only=False` for a trusted full-object checkpoint. No fix is offere
 """
     limitations = """
 With `target-torch-version` set to 2.6 or later (the oldest PyTorch the code must run on), the
-finding is informational: the default is already safe there (rules-catalog.md, clause 18).
+finding is informational (severity info, a message that says the default is already safe
+there).
 Calls passing `**kwargs` may pass `weights_only` and are not reported. An explicit
 `weights_only=False` on an untrusted path is outside this rule.
 """
@@ -94,19 +95,29 @@ def resume(path, **kwargs):
                 continue
             if any(arg.keyword is not None and arg.keyword.value == "weights_only" for arg in call.args):
                 continue
-            yield Finding(
-                call,
-                "`torch.load` without `weights_only=` unpickles arbitrary objects on PyTorch < 2.6; "
-                "pass `weights_only=True` (or `False` for trusted full-object checkpoints)",
-                fix=partial(_fix, call),
-            )
+            yield Finding(call, _message(model.settings), fix=partial(_fix, call))
 
     def severity_for(self, model, finding):
-        settings = model.settings
-        target = settings.target_torch_version if settings is not None else None
-        if target is not None and target >= (2, 6):
-            return Severity.INFO
-        return self.severity
+        return Severity.INFO if _default_is_safe(model.settings) else self.severity
+
+
+def _default_is_safe(settings) -> bool:
+    """Whether every PyTorch the code targets already defaults to ``weights_only=True`` (2.6+,
+    see the torch.load doc page)."""
+    target = settings.target_torch_version if settings is not None else None
+    return target is not None and target >= (2, 6)
+
+
+def _message(settings) -> str:
+    if _default_is_safe(settings):
+        return (
+            "`torch.load` without `weights_only=` relies on the default (`True` since PyTorch 2.6, "
+            "your target); pass it explicitly so the intent survives older installs"
+        )
+    return (
+        "`torch.load` without `weights_only=` unpickles arbitrary objects on PyTorch < 2.6; "
+        "pass `weights_only=True` (or `False` for trusted full-object checkpoints)"
+    )
 
 
 def _fix(call: cst.Call) -> NodeFix | None:
