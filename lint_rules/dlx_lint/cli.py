@@ -213,6 +213,7 @@ def _run_check(args: argparse.Namespace) -> int:
         raise UsageError("`-` (standard input) cannot be combined with other paths")
     if use_stdin and args.add_noqa:
         raise UsageError("--add-noqa edits files; it cannot be used with standard input")
+    _refuse_conflicting_modes(args)
     try:
         resolver = SettingsResolver(overrides=overrides, config_path=args.config)
         if args.show_settings:
@@ -278,6 +279,18 @@ def _show_settings(args: argparse.Namespace, resolver) -> int:
     text = show_settings.render_json(data) if args.output_format == "json" else show_settings.render_text(data)
     _emit(text, args.output_file)
     return EXIT_OK
+
+
+def _refuse_conflicting_modes(args: argparse.Namespace) -> None:
+    """Raise `UsageError` for two modes that would each ignore the other (the second one used
+    to be dropped silently)."""
+    fixing = "--fix" if args.fix else "--diff" if args.diff else None
+    if fixing and args.add_noqa:
+        raise UsageError(f"--add-noqa cannot be combined with {fixing}: fix first, then suppress what remains")
+    if fixing and args.statistics:
+        raise UsageError(f"--statistics cannot be combined with {fixing}")
+    if args.add_noqa and args.statistics:
+        raise UsageError("--statistics cannot be combined with --add-noqa")
 
 
 def _add_noqa(paths: list[str], args: argparse.Namespace, resolver) -> int:
