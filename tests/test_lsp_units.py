@@ -188,6 +188,17 @@ def test_editor_settings_shapes_defaults_and_problems():
     assert parse_editor_settings(None) == parse_editor_settings({})
 
 
+@pytest.mark.parametrize("select, warned", [([], False), (["NOPE", "ALSO-NOPE"], True)])
+def test_an_empty_editor_select_means_the_default_rule_set(tmp_path, select, warned):
+    # Editors show `[]` for an unset list; taking it literally silenced every rule.
+    settings = parse_editor_settings({"select": select})
+    assert settings.select is None
+    assert any("default rule set applies" in p for p in settings.problems) is warned
+    store = SettingsStore()
+    store.update_editor({"select": select})
+    assert "DLX001" in store.resolve(str(tmp_path / "a.py")).engine.base_codes()
+
+
 def test_settings_store_combines_pyproject_and_editor(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.dlx-lint]\nignore = ["DLX025"]\n[tool.dlx-lint.severity]\nDLX001 = "info"\n')
     store = SettingsStore()

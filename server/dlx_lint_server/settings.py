@@ -117,7 +117,8 @@ def parse_editor_settings(raw: Any) -> EditorSettings:
 
     Returns:
         Checked settings; values of the wrong type fall back to the default and unknown rule
-        selectors are dropped, each noted in ``problems``.
+        selectors are dropped, each noted in ``problems``. A ``select`` that is empty, or
+        empty once unknown selectors are dropped, means the default rule set (not "no rules").
     """
     values = _unwrap(raw)
     problems: list[str] = []
@@ -151,6 +152,11 @@ def parse_editor_settings(raw: Any) -> EditorSettings:
                 problems.append(f"setting {key}: unknown rule {item!r} ignored")
                 continue
             kept.append(item)
+        if key == "select" and not kept:
+            # An empty `select` would silence every rule; editors show `[]` for "not set".
+            if value:
+                problems.append("setting select: no known rule left; the default rule set applies")
+            return None
         return tuple(kept)
 
     severity: dict[str, str] = {}
