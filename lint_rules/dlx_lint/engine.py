@@ -103,8 +103,25 @@ def decode_source(data: bytes) -> DecodedSource:
     return DecodedSource(text, encoding)
 
 
+NOTEBOOK_SUFFIX = ".ipynb"
+
+
 def lint_source(path: str, source: str, settings: Settings | None = None, *, raise_errors: bool = False) -> list[Diagnostic]:
-    """Lint one Python source text.
+    """Lint one file's text, as the CLI would: Python source, or a Jupyter notebook's JSON
+    when `path` ends in ``.ipynb`` (then diagnostics carry ``cell`` and cell-relative rows,
+    see `dlx_lint.notebook`; a text that is not notebook JSON gives one ``DLX902``).
+
+    Args and Returns: as `lint_python_source` (`raise_errors` applies to Python source).
+    """
+    if path.endswith(NOTEBOOK_SUFFIX):
+        from .notebook import lint_notebook
+
+        return lint_notebook(path, source.encode("utf-8", "surrogatepass"), settings or _DEFAULT_SETTINGS)
+    return lint_python_source(path, source, settings, raise_errors=raise_errors)
+
+
+def lint_python_source(path: str, source: str, settings: Settings | None = None, *, raise_errors: bool = False) -> list[Diagnostic]:
+    """Lint one Python source text, whatever the path's suffix (a notebook's joined cells).
 
     Args:
         path: the file's path (used for per-file ignores and in the diagnostics).
@@ -419,18 +436,23 @@ def file_diagnostic(code: str, path: str, message: str, settings: Settings) -> D
 
 
 def lint_bytes(path: str, data: bytes, settings: Settings | None = None, *, raise_errors: bool = False) -> list[Diagnostic]:
-    """Lint raw file contents: decode (BOM, PEP 263), then `lint_source`.
+    """Lint raw file contents: decode (BOM, PEP 263), then `lint_python_source`; a path
+    ending in ``.ipynb`` is read as a notebook (`dlx_lint.notebook.lint_notebook`).
 
     A file that cannot be decoded yields one ``DLX902 io-error`` diagnostic saying why.
     """
     settings = settings or _DEFAULT_SETTINGS
+    if path.endswith(NOTEBOOK_SUFFIX):
+        from .notebook import lint_notebook
+
+        return lint_notebook(path, data, settings)
     try:
         decoded = decode_source(data)
     except DecodeError as error:
         if IO_ERROR not in settings.enabled_codes(path):
             return []
         return [file_diagnostic(IO_ERROR, path, str(error), settings)]
-    return lint_source(path, decoded.text, settings, raise_errors=raise_errors)
+    return lint_python_source(path, decoded.text, settings, raise_errors=raise_errors)
 
 
 def io_error_diagnostic(path: str, error: OSError, settings: Settings | None = None) -> Diagnostic:

@@ -26,7 +26,7 @@ from typing import NamedTuple, Protocol, Sequence
 import libcst as cst
 
 from .diagnostics import Applicability, Diagnostic, Fix, Severity, rule_url
-from .engine import INTERNAL_ERROR, lint_source
+from .engine import INTERNAL_ERROR, NOTEBOOK_SUFFIX, lint_python_source
 from .fixes.apply import apply_fixes
 from .parsing import parse_module
 from .settings import Settings
@@ -105,7 +105,7 @@ class PythonDocument:
 
     def diagnostics(self) -> list[Diagnostic]:
         if self._diagnostics is None:
-            self._diagnostics = lint_source(self.path, self.text, self.settings)
+            self._diagnostics = lint_python_source(self.path, self.text, self.settings)
         return self._diagnostics
 
     def apply(self, diagnostics: Sequence[Diagnostic]) -> tuple["PythonDocument", list[Diagnostic]]:
@@ -144,7 +144,9 @@ def compiles(text: str, *, top_level_await: bool = False) -> bool:
 
 def fix_source(path: str, text: str, settings: Settings | None = None, *, unsafe: bool = False,
                max_passes: int = MAX_PASSES) -> FixResult:
-    """Fix one Python source text until stable.
+    """Fix one file's text until stable: Python source, or a notebook's JSON when `path` ends
+    in ``.ipynb`` (as `fix_notebook`; `text` of the result is then the new JSON and the
+    diagnostics are cell-relative).
 
     Args:
         path: the file's path (settings lookups and diagnostics).
@@ -156,7 +158,14 @@ def fix_source(path: str, text: str, settings: Settings | None = None, *, unsafe
 
     Returns:
         The fixed text, what was applied, what remains, and dropped-fix errors.
+
+    Raises:
+        dlx_lint.notebook.NotebookError: an ``.ipynb`` text that is not a readable notebook.
     """
+    if path.endswith(NOTEBOOK_SUFFIX):
+        data, result = fix_notebook(path, text.encode("utf-8"), settings, unsafe=unsafe, max_passes=max_passes)
+        result.text = data.decode("utf-8")
+        return result
     document = PythonDocument(path, text, settings or Settings())
     _, result = run(document, unsafe=unsafe, max_passes=max_passes)
     return result

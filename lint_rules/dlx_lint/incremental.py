@@ -325,7 +325,7 @@ class IncrementalLinter:
         return module
 
     def lint(self, path: str, source: str, settings: Settings | None = None) -> list[Diagnostic]:
-        """The same diagnostics as `dlx_lint.engine.lint_source(path, source, settings)`.
+        """The same diagnostics as `dlx_lint.engine.lint_python_source(path, source, settings)`.
 
         Args:
             path: the file's path or the document's URI.

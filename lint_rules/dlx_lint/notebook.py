@@ -1,8 +1,8 @@
 """Jupyter notebooks (``.ipynb``, nbformat 4): lint the code cells together, report per cell.
 
 Jupyter runs cells in order in one namespace, so the code cells are joined, in order, into one
-Python source and linted once with `dlx_lint.engine.lint_source`; names defined in earlier
-cells are then known to later ones. Each diagnostic is mapped back to its cell: ``cell`` is the
+Python source and linted once with `dlx_lint.engine.lint_python_source`; names defined in
+earlier cells are then known to later ones. Each diagnostic is mapped back to its cell: ``cell`` is the
 0-based index among *all* cells (markdown and raw cells count), ``row``/``end_row``/``noqa_row``
 are 1-based within that cell. Columns are unchanged (code points).
 
@@ -27,8 +27,8 @@ import libcst as cst
 
 from .diagnostics import Diagnostic
 from .engine import (
-    IO_ERROR, MAX_SOURCE_CHARS, SYNTAX_ERROR, applicable_rules, file_diagnostic, lint_source, syntax_error_diagnostic,
-    too_large_diagnostic,
+    IO_ERROR, MAX_SOURCE_CHARS, SYNTAX_ERROR, applicable_rules, file_diagnostic, lint_python_source,
+    syntax_error_diagnostic, too_large_diagnostic,
 )
 from .parsing import parse_module
 from .settings import Settings
@@ -323,7 +323,7 @@ def lint_cells(path: str, cells: tuple[CodeCell, ...] | list[CodeCell], settings
     if good:
         source = "".join(cell.text for cell in good)
         row_map = [(cell, row) for cell in good for row in range(1, len(cell.lines) + 1)]
-        for diagnostic in lint_source(path, source, settings):
+        for diagnostic in lint_python_source(path, source, settings):
             diagnostics.append(_to_cell(diagnostic, row_map))
     diagnostics.sort(key=Diagnostic.sort_key)
     return diagnostics

@@ -11,6 +11,9 @@ from .diagnostics import Applicability, Severity
 from .registry import default_codes, resolve_selector, resolve_selectors
 
 
+_STRING_TUPLE_FIELDS = ("select", "extend_select", "ignore", "exclude", "extend_safe_fixes", "extend_unsafe_fixes")
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the engine needs to know besides the source text.
@@ -50,6 +53,32 @@ class Settings:
     extend_unsafe_fixes: tuple[str, ...] = ()
     cross_file: bool = False
     _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """Normalise the string-tuple fields (selectors, exclude globs) given as one string or a
+        list to tuples.
+
+        Raises:
+            TypeError: such a field is not a string or a sequence of strings, or
+                `target_torch_version` is not a ``(major, minor)`` pair of integers. (Without
+                this, ``select="DLX025"`` was read as the selectors ``D``, ``L``, ``X``...)
+        """
+        for name in _STRING_TUPLE_FIELDS:
+            value = getattr(self, name)
+            if value is None and name == "select":
+                continue
+            if isinstance(value, str):
+                value = (value,)
+            elif isinstance(value, (list, tuple, set, frozenset)) and all(isinstance(item, str) for item in value):
+                value = tuple(value)
+            else:
+                raise TypeError(f"Settings.{name} must be a rule selector or a sequence of them (e.g. ('DLX025',)), not {value!r}")
+            object.__setattr__(self, name, value)
+        target = self.target_torch_version
+        if target is not None:
+            if not (isinstance(target, (tuple, list)) and len(target) == 2 and all(isinstance(part, int) and not isinstance(part, bool) for part in target)):
+                raise TypeError(f"Settings.target_torch_version must be a (major, minor) pair such as (2, 6), not {target!r}")
+            object.__setattr__(self, "target_torch_version", tuple(target))
 
     def validate(self) -> None:
         """Resolve every selector once.

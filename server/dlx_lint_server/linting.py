@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlx_lint.diagnostics import Diagnostic
-from dlx_lint.engine import lint_source
+from dlx_lint.engine import lint_python_source
 from dlx_lint.incremental import IncrementalLinter
 
 from .convert import UTF16, to_lsp_diagnostic
@@ -145,4 +145,4 @@ def _timeouts() -> int:
 
 def lint_once(path: str, text: str, settings: EffectiveSettings) -> list[Diagnostic]:
     """A plain (non-incremental) lint, for requests that need a fresh result."""
-    return lint_source(path, text, settings.engine)
+    return lint_python_source(path, text, settings.engine)

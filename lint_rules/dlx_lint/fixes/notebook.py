@@ -24,7 +24,7 @@ from json.decoder import scanstring
 import libcst as cst
 
 from ..diagnostics import Diagnostic, Edit
-from ..engine import lint_source
+from ..engine import lint_python_source
 from ..parsing import parse_module
 from ..notebook import CodeCell, NotebookError, _cell_lines, _to_cell, parse_notebook
 from ..settings import Settings
@@ -125,7 +125,7 @@ class NotebookDocument:
 
     def diagnostics(self) -> list[Diagnostic]:
         if self._diagnostics is None:
-            self._diagnostics = lint_source(self.path, self.text, self.settings) if self.parts else []
+            self._diagnostics = lint_python_source(self.path, self.text, self.settings) if self.parts else []
         return self._diagnostics
 
     def report(self, diagnostic: Diagnostic) -> Diagnostic:
