@@ -12,18 +12,21 @@ import functools
 import gc
 import inspect
 import logging
+import sys
+import threading
 from typing import Any, Callable
 from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path, uri_scheme
 
 from dlx_lint import __version__
 
-from . import code_actions, expert as expert_module, hover as hover_module
+from . import code_actions, expert as expert_module, framing, hover as hover_module
 from .convert import UTF16
 from .documents import DocumentStore, Target
 from .linting import NotebookJob, Outcome, TextJob, lint_job, split_lines
@@ -144,6 +147,22 @@ class DlxLintServer(LanguageServer):
         self.reported_problems: set[str] = set()
         self.watching_files = False
         self.expert = expert_module.ExpertService()
+
+    def start_io(self, stdin=None, stdout=None) -> None:
+        """Serve on standard input/output until ``exit`` or end of input, reading frames with
+        `framing.read_messages` (which recovers from malformed frames) instead of pygls' reader."""
+        self._stop_event = threading.Event()
+        reader = framing.BlockingReader(stdin or sys.stdin.buffer, self.thread_pool)
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        handle = framing.dispatch(self.protocol, self.report_server_error, JsonRpcException)
+        try:
+            asyncio.run(framing.read_messages(reader, handle, self._stop_event))
+        except BrokenPipeError:
+            logger.error("dlx-lint: the connection to the client is lost; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
 
     def report_server_error(self, error: Exception, source) -> None:
         """Log protocol-level errors (unreadable JSON, ...) instead of pygls' default popup:
