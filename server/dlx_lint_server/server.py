@@ -107,14 +107,24 @@ class _Answered:
     """Marks a request already answered with an error while it was being read."""
 
 
-class DlxLintProtocol(LanguageServerProtocol):
-    """pygls' protocol, plus an error response for a request whose params cannot be read.
+INVALID_REQUEST = -32600
 
-    pygls reports such a request only as an out-of-band error, so the client would wait
-    forever for the answer; JSON-RPC asks for an Invalid Params (-32602) response.
+
+class DlxLintProtocol(LanguageServerProtocol):
+    """pygls' protocol, plus an error response for a request whose params cannot be read
+    and for a request that is not JSON-RPC 2.0 (no or another ``jsonrpc`` member).
+
+    pygls reports the first only as an out-of-band error and drops the second with a log
+    line, so the client would wait forever for the answer; JSON-RPC asks for Invalid Params
+    (-32602) and Invalid Request (-32600) responses.
     """
 
     def structure_message(self, data: dict[str, Any]):
+        if (isinstance(data, dict) and "jsonrpc" in data and "method" in data and "params" not in data
+                and isinstance(data["method"], str) and self.get_message_type(data["method"]) is None):
+            # `params` may be omitted (JSON-RPC 2.0, 4.2); pygls' generic message types require
+            # it, which turned an unknown method without params into an Internal Error.
+            data = {**data, "params": None}
         try:
             return super().structure_message(data)
         except JsonRpcException as error:
@@ -126,6 +136,20 @@ class DlxLintProtocol(LanguageServerProtocol):
 
     def handle_message(self, message):
         if isinstance(message, _Answered):
+            return
+        if isinstance(message, dict) or getattr(message, "jsonrpc", None) != self.VERSION:
+            if isinstance(message, dict):
+                request = "id" in message and "method" in message
+                request_id, method = message.get("id"), message.get("method")
+            else:
+                request = hasattr(message, "id") and hasattr(message, "method")
+                request_id, method = getattr(message, "id", None), getattr(message, "method", None)
+            if request:
+                logger.warning("dlx-lint: %s request %r is not JSON-RPC 2.0", method, request_id)
+                self._send_response(request_id, error=types.ResponseError(
+                    code=INVALID_REQUEST, message='Invalid Request: "jsonrpc": "2.0" is required'))
+            else:
+                logger.warning("dlx-lint: ignored a message that is not JSON-RPC 2.0")
             return
         super().handle_message(message)
 
