@@ -1,11 +1,17 @@
 """Helpers for the language-server tests: a recording pytest-lsp client, waiting for a
-publication, applying workspace edits."""
+publication, applying workspace edits, and a raw stdio connection (hand-written frames, for
+what a well-behaved client library cannot send)."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
+import subprocess
 import sys
-from typing import Callable
+import threading
+from pathlib import Path
+from typing import Any, Callable
 
 from lsprotocol import types
 from pygls.protocol import default_converter
@@ -122,3 +128,185 @@ def apply_edits(text: str, edits: list[types.TextEdit], encoding: str = "utf-16"
         start, end = offset(edit.range.start), offset(edit.range.end)
         text = text[:start] + edit.new_text + text[end:]
     return text
+
+
+# -- raw stdio ---------------------------------------------------------------------------
+
+
+def frame(body: bytes) -> bytes:
+    """`body` with a correct ``Content-Length`` header."""
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def message(payload: dict) -> bytes:
+    """A JSON-RPC payload, framed."""
+    return frame(json.dumps(payload).encode())
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of a process in MB (``VmRSS`` from ``/proc/<pid>/status``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for process {pid}")
+
+
+class Reader(threading.Thread):
+    """Collects the server's messages from its stdout. `pause` stops it reading (after the
+    message it is reading), so the server's output backs up in the pipe, until `resume`."""
+
+    def __init__(self, stream):
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.messages: list[dict] = []
+        self.arrived = threading.Condition()
+        self.reading = threading.Event()
+        self.reading.set()
+
+    def pause(self) -> None:
+        """Stop reading (the message being read is finished first)."""
+        self.reading.clear()
+
+    def resume(self) -> None:
+        """Read again."""
+        self.reading.set()
+
+    def run(self) -> None:
+        while True:
+            self.reading.wait()
+            length = None
+            while True:
+                line = self.stream.readline()
+                if not line:
+                    return
+                if line in (b"\r\n", b"\n"):
+                    break
+                name, _, value = line.decode("ascii").partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            body = self.stream.read(length or 0)
+            with self.arrived:
+                self.messages.append(json.loads(body))
+                self.arrived.notify_all()
+
+    def wait(self, predicate: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS) -> Any:
+        """Wait until `predicate()` (called with the lock held) is truthy and return it; fail
+        with `what` after `timeout` seconds."""
+        with self.arrived:
+            self.arrived.wait_for(predicate, timeout=timeout)
+            found = predicate()
+        assert found, f"timed out waiting for {what}"
+        return found
+
+    def response(self, request_id: int, timeout: float = WAIT_SECONDS) -> dict:
+        """The response to `request_id` (waiting up to `timeout` seconds for it)."""
+        def found():
+            return next((m for m in self.messages if m.get("id") == request_id and "method" not in m), None)
+
+        return self.wait(found, f"the response to request {request_id}", timeout)
+
+    def responses(self, request_id: int) -> list[dict]:
+        """Every response received so far to `request_id`."""
+        with self.arrived:
+            return [m for m in self.messages if m.get("id") == request_id and "method" not in m]
+
+    def notifications(self, method: str) -> list[dict]:
+        """The params of every notification received so far for `method`."""
+        with self.arrived:
+            return [m.get("params") for m in self.messages if m.get("method") == method and "id" not in m]
+
+
+class RawServer:
+    """The server as a subprocess, driven with hand-framed messages over its stdin/stdout.
+
+    Attributes:
+        process: the server process.
+        reader: the thread collecting its messages.
+    """
+
+    def __init__(self, stderr=subprocess.DEVNULL) -> None:
+        self.process = subprocess.Popen(SERVER_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr)
+        self.reader = Reader(self.process.stdout)
+        self.reader.start()
+        self._ids = itertools.count(1)
+
+    def write(self, data: bytes) -> None:
+        """Send raw bytes (and flush)."""
+        self.process.stdin.write(data)
+        self.process.stdin.flush()
+
+    def notify(self, method: str, params: Any) -> None:
+        """Send a notification."""
+        self.write(message({"jsonrpc": "2.0", "method": method, "params": params}))
+
+    def send_request(self, method: str, params: Any = None) -> int:
+        """Send a request without waiting; returns its id."""
+        request_id = next(self._ids)
+        payload = {"jsonrpc": "2.0", "id": request_id, "method": method}
+        if params is not None:
+            payload["params"] = params
+        self.write(message(payload))
+        return request_id
+
+    def request(self, method: str, params: Any = None, timeout: float = WAIT_SECONDS) -> dict:
+        """Send a request and return its response message."""
+        return self.reader.response(self.send_request(method, params), timeout)
+
+    def initialize(self, options: dict | None = None, capabilities: dict | None = None) -> dict:
+        """The ``initialize`` / ``initialized`` handshake; returns the initialize result."""
+        params = {"processId": None, "rootUri": None, "capabilities": capabilities or {}}
+        if options is not None:
+            params["initializationOptions"] = options
+        result = self.request("initialize", params)["result"]
+        self.notify("initialized", {})
+        return result
+
+    def open(self, uri: str, text: str, version: int = 1) -> None:
+        """``textDocument/didOpen`` for a Python document."""
+        self.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": version, "text": text}})
+
+    def change(self, uri: str, text: str, version: int) -> None:
+        """A full-text ``textDocument/didChange``."""
+        self.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]})
+
+    def hover(self, uri: str, line: int, character: int, timeout: float = WAIT_SECONDS) -> dict:
+        """A ``textDocument/hover`` request and its response message."""
+        return self.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}, timeout)
+
+    def publications(self, uri: str) -> list[dict]:
+        """Every ``publishDiagnostics`` received so far for `uri`, in order."""
+        return [p for p in self.reader.notifications("textDocument/publishDiagnostics") if p["uri"] == uri]
+
+    def wait_for_version(self, uri: str, version: int, timeout: float = WAIT_SECONDS) -> dict:
+        """The first publication for `uri` with `version`."""
+        def found():
+            return next((p for p in self.publications(uri) if p.get("version") == version), None)
+
+        return self.reader.wait(found, f"diagnostics for {uri} v{version}", timeout)
+
+    def alive(self) -> bool:
+        """The process has not exited."""
+        return self.process.poll() is None
+
+    def rss_mb(self) -> float:
+        """The server's resident set size in MB."""
+        return rss_mb(self.process.pid)
+
+    def stop(self, timeout: float = WAIT_SECONDS) -> int | None:
+        """``shutdown`` + ``exit`` when alive; kill if it does not exit. Returns the exit code
+        after a clean exit, None when it had to be killed."""
+        code = None
+        try:
+            if self.alive():
+                self.reader.resume()
+                self.request("shutdown", timeout=timeout)
+                self.notify("exit", None)
+                code = self.process.wait(timeout=timeout)
+        except (AssertionError, OSError, subprocess.TimeoutExpired):
+            code = None
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+        return code
+

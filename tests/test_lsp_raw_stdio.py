@@ -5,56 +5,9 @@ These bytes are written by hand on purpose (a well-behaved client library cannot
 
 from __future__ import annotations
 
-import json
 import subprocess
-import threading
 
-from .lsp_support import SERVER_COMMAND
-
-
-def frame(body: bytes) -> bytes:
-    return b"Content-Length: %d\r\n\r\n" % len(body) + body
-
-
-def message(payload: dict) -> bytes:
-    return frame(json.dumps(payload).encode())
-
-
-class Reader(threading.Thread):
-    """Collects the server's messages from its stdout."""
-
-    def __init__(self, stream):
-        super().__init__(daemon=True)
-        self.stream = stream
-        self.messages: list[dict] = []
-        self.arrived = threading.Condition()
-
-    def run(self) -> None:
-        while True:
-            length = None
-            while True:
-                line = self.stream.readline()
-                if not line:
-                    return
-                if line in (b"\r\n", b"\n"):
-                    break
-                name, _, value = line.decode("ascii").partition(":")
-                if name.lower() == "content-length":
-                    length = int(value)
-            body = self.stream.read(length or 0)
-            with self.arrived:
-                self.messages.append(json.loads(body))
-                self.arrived.notify_all()
-
-    def response(self, request_id: int, timeout: float = 20.0) -> dict:
-        def found():
-            return next((m for m in self.messages if m.get("id") == request_id and "method" not in m), None)
-
-        with self.arrived:
-            self.arrived.wait_for(found, timeout=timeout)
-            result = found()
-        assert result is not None, f"no response to request {request_id}; got {self.messages}"
-        return result
+from .lsp_support import SERVER_COMMAND, Reader, frame, message
 
 
 def test_malformed_messages_do_not_stop_the_server(tmp_path):

@@ -12,18 +12,21 @@ import functools
 import gc
 import inspect
 import logging
+import sys
+import threading
 from typing import Any, Callable
 from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path, uri_scheme
 
 from dlx_lint import __version__
 
-from . import code_actions, expert as expert_module, hover as hover_module
+from . import code_actions, expert as expert_module, framing, hover as hover_module
 from .convert import UTF16
 from .documents import DocumentStore, Target
 from .linting import NotebookJob, Outcome, TextJob, lint_job, split_lines
@@ -104,14 +107,24 @@ class _Answered:
     """Marks a request already answered with an error while it was being read."""
 
 
-class DlxLintProtocol(LanguageServerProtocol):
-    """pygls' protocol, plus an error response for a request whose params cannot be read.
+INVALID_REQUEST = -32600
 
-    pygls reports such a request only as an out-of-band error, so the client would wait
-    forever for the answer; JSON-RPC asks for an Invalid Params (-32602) response.
+
+class DlxLintProtocol(LanguageServerProtocol):
+    """pygls' protocol, plus an error response for a request whose params cannot be read
+    and for a request that is not JSON-RPC 2.0 (no or another ``jsonrpc`` member).
+
+    pygls reports the first only as an out-of-band error and drops the second with a log
+    line, so the client would wait forever for the answer; JSON-RPC asks for Invalid Params
+    (-32602) and Invalid Request (-32600) responses.
     """
 
     def structure_message(self, data: dict[str, Any]):
+        if (isinstance(data, dict) and "jsonrpc" in data and "method" in data and "params" not in data
+                and isinstance(data["method"], str) and self.get_message_type(data["method"]) is None):
+            # `params` may be omitted (JSON-RPC 2.0, 4.2); pygls' generic message types require
+            # it, which turned an unknown method without params into an Internal Error.
+            data = {**data, "params": None}
         try:
             return super().structure_message(data)
         except JsonRpcException as error:
@@ -124,7 +137,38 @@ class DlxLintProtocol(LanguageServerProtocol):
     def handle_message(self, message):
         if isinstance(message, _Answered):
             return
+        if isinstance(message, dict) or getattr(message, "jsonrpc", None) != self.VERSION:
+            if isinstance(message, dict):
+                request = "id" in message and "method" in message
+                request_id, method = message.get("id"), message.get("method")
+            else:
+                request = hasattr(message, "id") and hasattr(message, "method")
+                request_id, method = getattr(message, "id", None), getattr(message, "method", None)
+            if request:
+                logger.warning("dlx-lint: %s request %r is not JSON-RPC 2.0", method, request_id)
+                self._send_response(request_id, error=types.ResponseError(
+                    code=INVALID_REQUEST, message='Invalid Request: "jsonrpc": "2.0" is required'))
+            else:
+                logger.warning("dlx-lint: ignored a message that is not JSON-RPC 2.0")
+            return
         super().handle_message(message)
+
+    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):
+        """pygls keeps the future of every handler it runs under an id in
+        ``_request_futures`` (so ``$/cancelRequest`` can find it), but removes it only for
+        client requests, when the response is sent. Notifications (``didChange``: pygls'
+        built-in handler is a generator) and the user handlers that built-in handlers chain
+        to get a fresh id each and were never removed: about 2 KB leaked per keystroke.
+        Here every other future is removed once it is done."""
+        if not (isinstance(callback, functools.partial) and callback.func == self._send_handler_result):
+            inner = callback
+
+            def callback(future, _inner=inner, _id=msg_id):
+                if self._request_futures.get(_id) is future:
+                    del self._request_futures[_id]
+                _inner(future)
+
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
 
 
 class DlxLintServer(LanguageServer):
@@ -144,6 +188,22 @@ class DlxLintServer(LanguageServer):
         self.reported_problems: set[str] = set()
         self.watching_files = False
         self.expert = expert_module.ExpertService()
+
+    def start_io(self, stdin=None, stdout=None) -> None:
+        """Serve on standard input/output until ``exit`` or end of input, reading frames with
+        `framing.read_messages` (which recovers from malformed frames) instead of pygls' reader."""
+        self._stop_event = threading.Event()
+        reader = framing.BlockingReader(stdin or sys.stdin.buffer, self.thread_pool)
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        handle = framing.dispatch(self.protocol, self.report_server_error, JsonRpcException)
+        try:
+            asyncio.run(framing.read_messages(reader, handle, self._stop_event))
+        except BrokenPipeError:
+            logger.error("dlx-lint: the connection to the client is lost; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
 
     def report_server_error(self, error: Exception, source) -> None:
         """Log protocol-level errors (unreadable JSON, ...) instead of pygls' default popup:
