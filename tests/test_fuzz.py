@@ -36,7 +36,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, example, given, settings, strategies as st
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from dlx_lint.engine import INTERNAL_ERROR, IO_ERROR, DecodeError, decode_source, lint_bytes, lint_source
 from dlx_lint.fixer import compiles, fix_notebook, parses
@@ -167,6 +168,35 @@ def check_mutant(name: str, data: bytes) -> None:
 @given(mutants())
 def test_mutated_sources_lint_and_fix_cleanly(mutant):
     name, data = mutant
+    check_mutant(name, data)
+
+
+# Inputs the fuzzing found bugs with, exactly as found (run on every change, whatever the seeds).
+FOUND = {
+    # 213's `def train(...)` line deleted: the training loop became unreachable code at the end
+    # of `validate`, which switches to eval; DLX008's fix inserted `model.eval()` before the
+    # loop, but the loop calls `validate`, which ends with `model.train()`, so the finding
+    # stayed and every fix run added one more `model.eval()` (ten passes, never stable).
+    "dlx008-eval-before-a-loop-that-switches-back": (
+        "213_nearmiss_eval_helper_restores_train.py",
+        b'# kind: near-miss\n# source: https://github.com/wkentaro/pytorch-fcn/pull/56\n# rules: DLX009, DLX008, DLX010\n'
+        b'# expected: none\n# shape: validation is called from inside the training loop; the helper switches to eval,\n'
+        b'#   runs under no_grad and switches back to train before returning (the fixed form).\nimport torch\n'
+        b'from torch import nn\n\n\ndef validate(model, val_batches, criterion):\n    model.eval()\n    total, count = 0.0, 0\n'
+        b'    with torch.no_grad():\n        for images, masks in val_batches:\n'
+        b'            total += criterion(model(images), masks).item()\n            count += 1\n    model.train()\n'
+        b'    return total / max(count, 1)\n\n\n    criterion = nn.CrossEntropyLoss()\n'
+        b'    opt = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.99)\n    model.train()\n    step = 0\n'
+        b'    for _ in range(epochs):\n        for images, masks in train_batches:\n            opt.zero_grad()\n'
+        b'            loss = criterion(model(images), masks)\n            loss.backward()\n            opt.step()\n'
+        b'            step += 1\n            if step % val_every == 0:\n'
+        b'                print("val loss", validate(model, val_batches, criterion))\n    return model\n'
+    ),
+}
+
+
+@pytest.mark.parametrize("name, data", FOUND.values(), ids=FOUND)
+def test_inputs_found_by_fuzzing(name, data):
     check_mutant(name, data)
 
 
