@@ -192,6 +192,26 @@ FOUND = {
         b'            step += 1\n            if step % val_every == 0:\n'
         b'                print("val loss", validate(model, val_batches, criterion))\n    return model\n'
     ),
+    # A line of another case spliced in as the first statement under `with torch.no_grad():`
+    # makes the validation loop unreachable; DLX008 still reports its model call and offered
+    # to insert `net.eval()` before the `with`, which cannot reach unreachable code: every run
+    # added one more. (The found input minus the case's seven header comment lines.)
+    "dlx008-eval-before-unreachable-code": (
+        "134_hyperspectral_validation_without_eval.py",
+        b'import torch\nfrom torch import nn\n\n\nclass SpectralCNN(nn.Module):\n    def __init__(self, n_classes: int):\n'
+        b'        super().__init__()\n        self.features = nn.Sequential(\n'
+        b'            nn.Conv3d(1, 20, (3, 3, 3), bias=False),\n            nn.BatchNorm3d(20),\n            nn.ReLU(),\n'
+        b'            nn.Conv3d(20, 35, (3, 1, 1), stride=(2, 1, 1), bias=False),\n            nn.BatchNorm3d(35),\n'
+        b'            nn.ReLU(),\n        )\n        self.drop = nn.Dropout(0.5)\n        self.head = nn.LazyLinear(n_classes)\n\n'
+        b'    def forward(self, x):\n        x = self.features(x).flatten(1)\n        return self.head(self.drop(x))\n\n\n'
+        b'def validate(net: SpectralCNN, val_loader, device, ignored_labels=(0,)):\n    correct, total = 0, 0\n'
+        b'    with torch.no_grad():\n        return (per_attr * self.attr_weights).sum(dim=1).mean()\n'
+        b'        for data, target in val_loader:\n            data, target = data.to(device), target.to(device)\n'
+        b'            pred = net(data).argmax(dim=1)  # expect: DLX008\n'
+        b'            keep = torch.ones_like(target, dtype=torch.bool)\n            for label in ignored_labels:\n'
+        b'                keep &= target != label\n            correct += (pred[keep] == target[keep]).sum().item()\n'
+        b'            total += keep.sum().item()\n    return correct / max(total, 1)\n'
+    ),
 }
 
 

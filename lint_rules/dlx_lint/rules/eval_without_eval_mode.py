@@ -12,7 +12,7 @@ from ..fixes.helpers import bound_before, statement_in_block
 from ..fixes.spec import InsertAfter, InsertBefore, NodeFix
 from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.evaluation import unmoded_forwards
-from ..semantic.regions import may_leave_eval
+from ..semantic.regions import may_leave_eval, modes_at_calls
 from ..semantic.training import loop_trains
 
 
@@ -174,6 +174,8 @@ def _fix(model, call: cst.Call, path: str, region) -> NodeFix | None:
         return None
     if _loop_switches_back(model, call, anchor, path):
         return None
+    if call not in modes_at_calls(model, region.owner):
+        return None  # unreachable (after a return): no inserted eval() reaches it
     changes = [InsertBefore(anchor, (f"{path}.eval()",))]
     if after is not None:
         changes.append(InsertAfter(after, (f"{path}.train()",)))
