@@ -164,7 +164,7 @@ def check_mutant(name: str, data: bytes) -> None:
         assert "cannot be encoded" in outcome.problem and not outcome.applied
 
 
-@budget(300)
+@budget(800)
 @given(mutants())
 def test_mutated_sources_lint_and_fix_cleanly(mutant):
     name, data = mutant
@@ -212,12 +212,20 @@ FOUND = {
         b'                keep &= target != label\n            correct += (pred[keep] == target[keep]).sum().item()\n'
         b'            total += keep.sum().item()\n    return correct / max(total, 1)\n'
     ),
+    # A 4-byte UTF-8 character that libcst's tokenizer takes for a name but CPython 3.11 does
+    # not (U+13460) inserted before a comment: libcst raised CSTValidationError out of the
+    # parse, which escaped `lint_file`, the CLI's per-file function.
+    "character-libcst-tokenizes-but-rejects": ("101_twin_view_trainer_zero_grad_before_step.py",
+                                               b"\xf0\x93\x91\xa0# case: 101\nimport torch\nx = torch.zeros(3)\n"),
 }
 
 
 @pytest.mark.parametrize("name, data", FOUND.values(), ids=FOUND)
-def test_inputs_found_by_fuzzing(name, data):
+def test_inputs_found_by_fuzzing(name, data, tmp_path):
     check_mutant(name, data)
+    path = tmp_path / name
+    path.write_bytes(data)
+    assert_no_internal_error(lint_file(str(path), ALL))
 
 
 def test_the_cases_and_bug_fixtures_are_seeds(cases_dir):
@@ -227,7 +235,7 @@ def test_the_cases_and_bug_fixtures_are_seeds(cases_dir):
     assert NOTEBOOKS, f"no case notebook in {cases_dir}"
 
 
-@budget(60)
+@budget(120)
 @given(mutants())
 def test_mutated_files_through_the_cli_file_path(mutant):
     name, data = mutant
@@ -303,7 +311,7 @@ def check_notebook(name: str, data: bytes) -> None:
     assert again == new and not second.applied
 
 
-@budget(120)
+@budget(250)
 @given(notebook_mutants())
 def test_mutated_notebooks_lint_and_fix_cleanly(mutant):
     name, data = mutant

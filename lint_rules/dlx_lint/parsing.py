@@ -53,7 +53,28 @@ def parse_module(source: str) -> cst.Module:
         RecursionError: libcst itself ran out of Python stack (rare after the check).
     """
     check_depth(source)
-    return cst.parse_module(source)
+    try:
+        return cst.parse_module(source)
+    except cst.CSTValidationError as error:
+        # libcst's tokenizer takes some characters CPython rejects (U+13460 is no identifier
+        # character in Python 3.11) and then fails building the node: a syntax error, not a
+        # crash (found by tests/test_fuzz.py).
+        raise _invalid(source, str(error)) from None
+
+
+def _invalid(source: str, message: str) -> cst.ParserSyntaxError:
+    """A ParserSyntaxError at CPython's position for `source` (line 1 when it has none)."""
+    line, column = 1, 0
+    try:
+        compile(source, "<dlx-lint>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+    except SyntaxError as error:
+        message = str(error.msg or message)
+        line, column = error.lineno or 1, (error.offset or 1) - 1
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    lines = source.splitlines(keepends=True) or [""]
+    line = min(max(1, line), len(lines))
+    return cst.ParserSyntaxError(message, lines=lines, raw_line=line, raw_column=max(0, column))
 
 
 def check_depth(source: str) -> None:
