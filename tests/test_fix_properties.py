@@ -29,11 +29,13 @@ CORPUS_FILES = 40  # every n-th torch file of the sample, n chosen to give about
 BAD_EXAMPLES = [textwrap.dedent(snippet) for rule in all_rules() for snippet in rule.bad_examples]
 
 
-def check_fix_all(path: str, text: str) -> None:
+def check_fix_all(path: str, text: str):
+    """Fix `text` with every rule and unsafe fixes; assert the properties above. Returns the
+    FixResult (tests/test_fuzz.py checks more on it)."""
     result = fix_source(path, text, ALL, unsafe=True)
     if not parses(text):
         assert result.text == text and not result.applied  # nothing to fix in a broken file
-        return
+        return result
     assert not result.errors, [e.message for e in result.errors]
     assert parses(result.text)
     if compiles(text):
@@ -41,6 +43,7 @@ def check_fix_all(path: str, text: str) -> None:
     again = fix_source(path, result.text, ALL, unsafe=True)
     assert not again.applied, f"a second run still fixes {again.applied}"
     assert again.text == result.text
+    return result
 
 
 def _programs():

@@ -265,7 +265,13 @@ export class ServerManager implements vscode.Disposable {
     const serverOptions: ServerOptions = {
       command: command.command,
       args: command.args,
-      options: { cwd: folder?.uri.scheme === 'file' ? folder.uri.fsPath : undefined, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
+      // PYTHONSAFEPATH (Python 3.11+): `-m` must not put the workspace folder (the cwd) first on
+      // sys.path, or a workspace `json.py` or `dlx_lint/` would be imported by the server. On
+      // 3.10, dlx_lint drops that entry itself as it starts (lint_rules/dlx_lint/__init__.py).
+      options: {
+        cwd: folder?.uri.scheme === 'file' ? folder.uri.fsPath : undefined,
+        env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONSAFEPATH: '1' },
+      },
     };
     const settingsFor = (scope: vscode.Uri | undefined) => {
       const config = vscode.workspace.getConfiguration(SECTION, scope);

@@ -13,8 +13,33 @@ The names are imported on first use (PEP 562), so ``import dlx_lint`` stays chea
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+import os as _os
+import sys as _sys
+
+
+def _drop_working_directory_from_path() -> None:
+    """Under ``python -m dlx_lint``, take the working directory off the front of ``sys.path``.
+
+    Python puts it there for ``-m``, so a checked project's ``argparse.py`` or ``json.py`` (or a
+    ``libcst`` folder) would be imported, that is run, in place of the real module as soon as
+    dlx-lint imports it: the VS Code client starts ``python -m dlx_lint server`` in the
+    workspace folder, and people type ``python -m dlx_lint check .`` in their project. The
+    ``dlx-lint`` console script does not add it. The entry stays when dlx_lint itself was
+    found there (running from ``lint_rules/``) and under ``-P`` / ``PYTHONSAFEPATH`` (nothing
+    was added). While the package of ``-m`` is being imported, ``sys.argv[0]`` is ``"-m"``.
+    """
+    if _sys.argv[:1] != ["-m"] or not _sys.path or getattr(_sys.flags, "safe_path", False):
+        return
+    first = _os.path.abspath(_sys.path[0] or _os.curdir)
+    home = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+    if first == _os.path.abspath(_os.getcwd()) and first != home:
+        del _sys.path[0]
+
+
+_drop_working_directory_from_path()
+
+import importlib  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
 __version__ = "0.1.0"
 

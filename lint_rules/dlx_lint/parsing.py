@@ -57,8 +57,6 @@ def parse_module(source: str) -> cst.Module:
     cpython_error = check_depth(source)
     try:
         return cst.parse_module(source)
-    except TooDeeplyNested:
-        raise
     except cst.ParserSyntaxError as error:
         # CPython's message and position ("'(' was never closed" at the bracket) beat
         # libcst's ("expected one of !=, %, &..." on the next statement). Only used when both
@@ -66,6 +64,14 @@ def parse_module(source: str) -> cst.Module:
         if cpython_error is not None and cpython_error.lineno:
             raise _positioned(source, cpython_error) from error
         raise
+    except cst.CSTValidationError as error:
+        # libcst's tokenizer takes some characters CPython rejects (U+13460 is no identifier
+        # character in Python 3.11) and then fails building the node: a syntax error, not a
+        # crash (found by tests/test_fuzz.py).
+        if cpython_error is not None and cpython_error.lineno:
+            raise _positioned(source, cpython_error) from None
+        lines = source.splitlines(keepends=True) or [""]
+        raise cst.ParserSyntaxError(str(error), lines=lines, raw_line=1, raw_column=0) from None
 
 
 def check_depth(source: str) -> SyntaxError | None:

@@ -12,6 +12,7 @@ from ..fixes.helpers import bound_before, statement_in_block
 from ..fixes.spec import InsertAfter, InsertBefore, NodeFix
 from ..rule import FixAvailability, Finding, Reference, Rule
 from ..semantic.evaluation import unmoded_forwards
+from ..semantic.regions import may_leave_eval, modes_at_calls
 from ..semantic.training import loop_trains
 
 
@@ -171,7 +172,28 @@ def _fix(model, call: cst.Call, path: str, region) -> NodeFix | None:
         return None
     if anchor is None or statement_in_block(model, anchor) is not anchor or not bound_before(model, path, anchor):
         return None
+    if _loop_switches_back(model, call, anchor, path):
+        return None
+    if call not in modes_at_calls(model, region.owner):
+        return None  # unreachable (after a return): no inserted eval() reaches it
     changes = [InsertBefore(anchor, (f"{path}.eval()",))]
     if after is not None:
         changes.append(InsertAfter(after, (f"{path}.train()",)))
     return NodeFix(f"Call `{path}.eval()` before evaluating", tuple(changes))
+
+
+_LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def _loop_switches_back(model, call: cst.Call, anchor: cst.CSTNode, path: str) -> bool:
+    """Whether a loop from `anchor` down to `call` also runs something that puts `path` back in
+    training mode (``path.train()``, a same-file helper that ends with it): an ``eval()``
+    inserted before `anchor` would not hold on the next iteration, and the fix would be
+    offered again after every run (found by tests/test_fuzz.py)."""
+    loops = []
+    for node in (call, *model.ancestors(call)):
+        if isinstance(node, _LOOPS):
+            loops.append(node)
+        if node is anchor:
+            break
+    return any(may_leave_eval(model, loop, path) for loop in loops)

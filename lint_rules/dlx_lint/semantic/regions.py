@@ -203,6 +203,27 @@ class _ModeDominance:
         return state
 
 
+def may_leave_eval(model: "SemanticModel", node: cst.CSTNode, path: str) -> bool:
+    """Whether a call inside `node` may take `path` out of eval mode: ``path.train()``,
+    ``path.train(flag)``, or a same-file helper that does not leave it in eval mode (the
+    switches `_ModeDominance` follows). A ``path.eval()`` inserted before a loop around such a
+    call does not hold on the loop's next iteration."""
+    for call in calls_in(model, node):
+        switch = mode_switch(model, call)
+        if switch is not None:
+            if switch[0] == path and switch[1] != "eval":
+                return True
+            continue
+        found = callee_summary(model, call, model.scope_for(call))
+        if found is None:
+            continue
+        bound, callee, callee_scope = found
+        for slot, mapped in mapped_slots(bound, callee_scope, callee.final_mode).items():
+            if mapped == path and callee.final_mode[slot] != {"eval"}:
+                return True
+    return False
+
+
 def _isinstance_module_test(model: "SemanticModel", test: cst.BaseExpression) -> str | None:
     if not (isinstance(test, cst.Call) and isinstance(test.func, cst.Name) and test.func.value == "isinstance"
             and len(test.args) == 2):
