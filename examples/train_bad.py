@@ -24,8 +24,8 @@ def train(model: Classifier, loader, epochs: int = 3):
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
     criterion = nn.CrossEntropyLoss()
-    running = 0.0
     for epoch in range(epochs):
+        running = 0.0
         scheduler.step()  # DLX004: the schedule skips its first value
         for x, y in loader:
             loss = criterion(model(x), y)  # DLX011: the model already applies softmax

@@ -157,3 +157,24 @@ def test_every_offered_fix_parses_when_applied_alone(rule, bad, fixed):
     for d in _own(rule, bad):
         if d.fix is not None:
             assert parses(apply_edits(bad, d.fix.edits)), d.fix
+
+
+# The explanation's Example and Use instead are excerpts printed by `dlx-lint rule` and on
+# hover; with the usual imports they must show what they claim. Rules that judge a whole
+# script (it trains, so it should be deterministic / multi-process / free of anomaly mode)
+# cannot be shown in a few lines: their Example is the offending line alone.
+DOC_IMPORTS = (
+    "import numpy as np\nimport torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+    "from torch.utils.data import DataLoader, Dataset\n"
+)
+WHOLE_SCRIPT = {"DLX027", "DLX101", "DLX105"}
+DOCUMENTED = [r for r in CHECKED if r.code not in WHOLE_SCRIPT]
+
+
+@pytest.mark.parametrize("rule", DOCUMENTED, ids=[r.code for r in DOCUMENTED])
+def test_explanation_example_fires_and_use_instead_does_not(rule):
+    settings = example_settings(rule)
+    example = [d.code for d in lint_source("example.py", DOC_IMPORTS + textwrap.dedent(rule.example), settings)]
+    fixed = [d.code for d in lint_source("example.py", DOC_IMPORTS + textwrap.dedent(rule.use_instead), settings)]
+    assert rule.code in example, f"{rule.code}: its Example does not trigger it"
+    assert rule.code not in fixed, f"{rule.code}: its Use instead still triggers it"

@@ -42,7 +42,7 @@ weight-decay value is usually larger; re-tune it. Not offered when the call pass
 """
     limitations = """
 A name or attribute counts as non-zero only when its single definition in the file is a
-non-zero literal (an argparse `default=` included, clause 8); anything else unknown is silent.
+non-zero literal (an argparse `default=` included); anything else unknown is silent.
 """
     references = (
         Reference("Loshchilov & Hutter, Decoupled Weight Decay Regularization (ICLR 2019)", "https://arxiv.org/abs/1711.05101"),

@@ -57,9 +57,9 @@ change arguments or results and need a person.
 """
     limitations = """
 With `target-torch-version` set, an API deprecated after that release is not reported: code
-that must still run on the older release may have no replacement there (rules-catalog.md,
-clause 18). Tensor methods (`x.norm()`, `x.symeig()`) are not reported, because the receiver's
-type is not known statically. Uses through `getattr(torch, "qr")` or star imports are not seen.
+that must still run on the older release may have no replacement there. Tensor methods
+(`x.norm()`, `x.symeig()`) are not reported, because the receiver's type is not known
+statically. Uses through `getattr(torch, "qr")` or star imports are not seen.
 Compatibility fallbacks are silent: a use in one arm of an `if`/`else`, a conditional
 expression or a `try`/`except` whose other arm uses the replacement, a default overridden in
 the same scope by the replacement (`weight_norm = nn.utils.weight_norm` then `if hasattr(...):

@@ -35,13 +35,13 @@ evaluation data into the model. The PyTorch tutorials call `model.eval()` before
 this reason; Zhang et al. list "Train/Eval Mode Improper Toggling" as an ML code smell.
 """
     example = """
-def validate(model, val_loader):
+def validate(model: nn.Module, val_loader):
     with torch.no_grad():
         for x, y in val_loader:
             pred = model(x).argmax(1)
 """
     use_instead = """
-def validate(model, val_loader):
+def validate(model: nn.Module, val_loader):
     model.eval()
     with torch.no_grad():
         for x, y in val_loader:

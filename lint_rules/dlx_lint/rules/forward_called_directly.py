@@ -36,11 +36,19 @@ Zhang et al. list it as "PyTorch Call Method Misused" (dslinter W5516).
 """
     example = """
 class Wrapper(nn.Module):
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner = inner
+
     def forward(self, x):
-        return self.inner.forward(x)
+        return self.inner.forward(x)  # skips inner's hooks
 """
     use_instead = """
 class Wrapper(nn.Module):
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner = inner
+
     def forward(self, x):
         return self.inner(x)
 """

@@ -48,17 +48,21 @@ iteration count and training diverges or stalls. Zhang et al. list it as an ML c
 of a `for` body, so it misses a clear on one branch only or two optimizers in one loop.
 """
     example = """
-for x, y in loader:
-    loss = criterion(model(x), y)
-    loss.backward()
-    optimizer.step()  # gradients keep accumulating
+def train(model, loader, criterion):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()  # gradients keep accumulating
 """
     use_instead = """
-for x, y in loader:
-    optimizer.zero_grad(set_to_none=True)
-    loss = criterion(model(x), y)
-    loss.backward()
-    optimizer.step()
+def train(model, loader, criterion):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        optimizer.zero_grad(set_to_none=True)
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
 """
     fix_safety = """
 The fix inserts `X.zero_grad(set_to_none=True)` as the first statement of the loop body, or of

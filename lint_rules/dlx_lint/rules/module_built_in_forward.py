@@ -47,18 +47,20 @@ checkpoints never save them; a `Dropout` built there is always in training mode,
 `model.eval()` does not turn it off.
 """
     example = """
-def forward(self, x):
-    x = nn.Dropout(0.5)(x)
-    return nn.Linear(self.d, 10)(x)
+class Head(nn.Module):
+    def forward(self, x):
+        x = nn.Dropout(0.5)(x)
+        return nn.Linear(self.d, 10)(x)  # new random weights on every call
 """
     use_instead = """
-def __init__(self, d):
-    super().__init__()
-    self.drop = nn.Dropout(0.5)
-    self.head = nn.Linear(d, 10)
+class Head(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.drop = nn.Dropout(0.5)
+        self.head = nn.Linear(d, 10)
 
-def forward(self, x):
-    return self.head(self.drop(x))
+    def forward(self, x):
+        return self.head(self.drop(x))
 """
     fix_safety = """
 For a parameter-free layer whose behaviour depends on the mode (`Dropout`, `Dropout1d/2d/3d`,

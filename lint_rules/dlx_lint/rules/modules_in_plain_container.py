@@ -30,7 +30,7 @@ In a class deriving from `nn.Module` (directly or through same-file bases), repo
 `self.a = [...]` / `(...)` / `{...}` (a display or comprehension) whose elements are module
 constructors (`nn.*` or same-file modules) or `nn.Parameter(...)`, and `self.a = []` in
 `__init__` when modules are then added with `self.a.append(...)`, `self.a.extend([...])`,
-`self.a += [...]`, `self.a = self.a + [...]` or `self.a[k] = ...` (clause 7).
+`self.a += [...]`, `self.a = self.a + [...]` or `self.a[k] = ...`.
 """
     why = """
 `nn.Module` registers submodules and parameters only when they are assigned directly or held

@@ -36,14 +36,24 @@ pushing people to add `.detach()`, which hides the problem). It also forces a de
 copy and a synchronisation on every call.
 """
     example = """
-def forward(self, x):
-    h = self.encoder(x)
-    scores = np.tanh(h.detach().cpu().numpy())
-    return torch.from_numpy(scores)
+class Scorer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(4, 4)
+
+    def forward(self, x):
+        h = self.encoder(x)
+        scores = np.tanh(h.detach().cpu().numpy())  # no gradient flows back to the encoder
+        return torch.from_numpy(scores)
 """
     use_instead = """
-def forward(self, x):
-    return torch.tanh(self.encoder(x))
+class Scorer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return torch.tanh(self.encoder(x))
 """
     limitations = """
 `.tolist()` is not reported (the catalog lists it, but on real code it is almost always integer

@@ -35,15 +35,22 @@ computed gradients away, so the update is a no-op (or pure weight decay / moment
 the model does not learn while the loss is still computed and logged as usual.
 """
     example = """
-loss.backward()
-optimizer.zero_grad()
-optimizer.step()
+def train(model, loader, criterion):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.zero_grad()  # the gradients just computed are erased
+        optimizer.step()
 """
     use_instead = """
-optimizer.zero_grad()
-loss = criterion(model(x), y)
-loss.backward()
-optimizer.step()
+def train(model, loader, criterion):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for x, y in loader:
+        optimizer.zero_grad()
+        loss = criterion(model(x), y)
+        loss.backward()
+        optimizer.step()
 """
     fix_safety = """
 The fix moves the clearing call to the top of the loop body, before the forward pass and the
