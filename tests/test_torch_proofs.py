@@ -1235,6 +1235,110 @@ def _workers_repeat_the_same_randomness(bad, good):
     assert good[0] != good[1]
 
 
+# ------------------------------------------------------------------------------------ deprecations
+# The DLX3xx rules report APIs, not bugs; their runtime facts are checked by the table test
+# (tests/test_deprecation_table.py). These proofs cover what their fixes claim.
+
+
+@proof(
+    "DLX305",
+    bad="""
+    import warnings
+    import torch
+    from torch.utils.checkpoint import checkpoint
+    def run():
+        block = torch.nn.Linear(2, 2)
+        scale = torch.nn.Parameter(torch.ones(2))
+        x = torch.ones(1, 2)  # a batch of data: no requires_grad
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            (checkpoint(block, x) * scale).sum().backward()
+        return [str(w.message) for w in caught], block.weight.grad
+    """,
+    good="""
+    import warnings
+    import torch
+    from torch.utils.checkpoint import checkpoint
+    def run():
+        block = torch.nn.Linear(2, 2)
+        scale = torch.nn.Parameter(torch.ones(2))
+        x = torch.ones(1, 2)  # a batch of data: no requires_grad
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            (checkpoint(block, x, use_reentrant=False) * scale).sum().backward()
+        return [str(w.message) for w in caught], block.weight.grad
+    """,
+)
+def _reentrant_checkpoint_drops_parameter_gradients(bad, good):
+    bad_warnings, bad_grad = bad
+    good_warnings, good_grad = good
+    assert any("use_reentrant" in m for m in bad_warnings)  # the implicit default warns
+    assert bad_grad is None  # and, reentrant, it never reached the block's parameters
+    assert not any("use_reentrant" in m for m in good_warnings)
+    assert good_grad is not None and torch.count_nonzero(good_grad) > 0
+
+
+@proof(
+    "DLX307",
+    bad="""
+    import warnings
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+    def run():
+        torch.manual_seed(0)
+        pred, target = torch.randn(3, 4), torch.randn(3, 4)
+        logits, labels = torch.randn(3, 5), torch.tensor([0, 4, 2])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            values = [
+                F.mse_loss(pred, target, size_average=False),
+                F.mse_loss(pred, target, reduce=False),
+                F.mse_loss(pred, target, size_average=True),
+                F.l1_loss(pred, target, size_average=False, reduce=False),
+                F.l1_loss(pred, target, size_average=False, reduce=True),
+                nn.MSELoss(size_average=True, reduce=True)(pred, target),
+                nn.CrossEntropyLoss(size_average=False)(logits, labels),
+                nn.NLLLoss(reduce=False)(F.log_softmax(logits, 1), labels),
+                nn.SmoothL1Loss(size_average=False, reduce=False)(pred, target),
+            ]
+        return [str(w.message) for w in caught], values
+    """,
+    good="""
+    import warnings
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+    def run():
+        torch.manual_seed(0)
+        pred, target = torch.randn(3, 4), torch.randn(3, 4)
+        logits, labels = torch.randn(3, 5), torch.tensor([0, 4, 2])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            values = [
+                F.mse_loss(pred, target, reduction="sum"),
+                F.mse_loss(pred, target, reduction="none"),
+                F.mse_loss(pred, target, reduction="mean"),
+                F.l1_loss(pred, target, reduction="none"),
+                F.l1_loss(pred, target, reduction="sum"),
+                nn.MSELoss(reduction="mean")(pred, target),
+                nn.CrossEntropyLoss(reduction="sum")(logits, labels),
+                nn.NLLLoss(reduction="none")(F.log_softmax(logits, 1), labels),
+                nn.SmoothL1Loss(reduction="none")(pred, target),
+            ]
+        return [str(w.message) for w in caught], values
+    """,
+)
+def _legacy_flags_equal_the_reduction_string(bad, good):
+    bad_warnings, bad_values = bad
+    good_warnings, good_values = good
+    assert len([m for m in bad_warnings if "size_average and reduce" in m]) == len(bad_values)
+    assert not any("size_average" in m for m in good_warnings)
+    assert len(bad_values) == len(good_values)
+    for legacy, reduction in zip(bad_values, good_values):
+        assert legacy.shape == reduction.shape and torch.equal(legacy, reduction)
+
+
 # ------------------------------------------------------------------------------------ the tests
 
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
+import libcst as cst
+
 from ..deprecations import table, target_version
-from ..diagnostics import Severity
+from ..diagnostics import Applicability, Severity
+from ..fixes.arguments import positional_count
+from ..fixes.helpers import add_keyword
+from ..fixes.spec import NodeFix, Replace
 from ..rule import Finding, FixAvailability, Reference, Rule
 from ..semantic.symbol_uses import calls_resolving_to, has_star_kwargs, keyword_arg
 
@@ -19,7 +25,8 @@ class CheckpointWithoutUseReentrant(Rule):
     what = """
 Reports a call of `torch.utils.checkpoint.checkpoint` or `checkpoint_sequential` (through any
 import or alias) that passes no `use_reentrant` argument. A call with `**kwargs` may pass it
-and is not reported.
+and is not reported, nor `checkpoint_sequential` with a fourth positional argument (that is
+`use_reentrant`).
 """
     why = """
 PyTorch has two activation-checkpointing implementations. The reentrant one (the historical
@@ -43,8 +50,15 @@ def forward(self, x):
     return checkpoint(self.block, x, use_reentrant=False)
 """
     fix_safety = """
-No fix yet. Adding `use_reentrant=False` would be unsafe: the two implementations differ in
-what they support and in when gradients are computed, so the change needs a test run.
+The fix appends `use_reentrant=False` (the recommended implementation, and the one the
+warning's future default points to) and is unsafe: the call used the reentrant
+implementation until now, and the two differ in behaviour, not only in the warning. The
+non-reentrant one also computes gradients for parameters when no input requires grad (the
+reentrant one silently skipped them), supports keyword arguments, `torch.autograd.grad` and
+nested checkpoints, and checks that the recomputation saves the same tensors (it raises
+otherwise). Run the training step once after the change; pass `use_reentrant=True` instead to
+keep the old behaviour. No fix for `checkpoint_sequential` called with `*args` (they may
+already fill `use_reentrant`).
 """
     limitations = """
 Wrappers that forward to `checkpoint` (`functools.partial(checkpoint, ...)`, a project's own
@@ -65,6 +79,16 @@ def run(block, blocks, x):
     return cp.checkpoint_sequential(blocks, 2, y)  # expect: DLX305
 """,
     )
+    fixed_examples = (
+        """
+import torch.utils.checkpoint as cp
+from torch.utils.checkpoint import checkpoint as ckpt
+
+def run(block, blocks, x):
+    y = ckpt(block, x, use_reentrant=False)  # expect: DLX305
+    return cp.checkpoint_sequential(blocks, 2, y, use_reentrant=False)  # expect: DLX305
+""",
+    )
     good_examples = (
         """
 from torch.utils.checkpoint import checkpoint
@@ -75,7 +99,8 @@ def run(block, x, saver, **kwargs):
     return checkpoint(block, y, use_reentrant=False)
 """,
     )
-    fix_availability = FixAvailability.NEVER
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.UNSAFE
 
     def check(self, model) -> Iterator[Finding]:
         target = target_version(model)
@@ -87,5 +112,16 @@ def run(block, x, saver, **kwargs):
             for call, qualname in calls_resolving_to(model, lasts, functions.__contains__):
                 if has_star_kwargs(call) or keyword_arg(call, entry.missing) is not None:  # type: ignore[arg-type]
                     continue
+                if qualname.endswith("checkpoint_sequential") and positional_count(call) > 3:
+                    continue  # checkpoint_sequential(functions, segments, input, use_reentrant)
                 yield Finding(call, f"`{qualname}` without `use_reentrant=`: PyTorch warns since 2.1 that it must be "
-                                    f"passed explicitly; {entry.arguments}")
+                                    f"passed explicitly; {entry.arguments}", fix=partial(_fix, call, qualname))
+
+
+def _fix(call: cst.Call, qualname: str) -> NodeFix | None:
+    """`use_reentrant=False` appended. `checkpoint` takes it only by keyword; in
+    `checkpoint_sequential(functions, segments, input, use_reentrant)` a `*args` may fill it."""
+    if qualname.endswith("checkpoint_sequential") and any(arg.star == "*" for arg in call.args):
+        return None
+    new = add_keyword(call, "use_reentrant", cst.Name("False"))
+    return NodeFix("Add `use_reentrant=False` (verify: it changes the checkpointing implementation)", (Replace(call, new),))

@@ -2,14 +2,59 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 import libcst as cst
 
 from ..deprecations import table, target_version
 from ..diagnostics import Severity
+from ..fixes.arguments import has_star, positional_count, rewrite_args
+from ..fixes.spec import NodeFix, Replace
 from ..rule import Finding, FixAvailability, Reference, Rule
 from ..semantic.symbol_uses import calls_resolving_to, keyword_arg
+
+# Position of `size_average` in each signature (PyTorch 2.13; `reduce` and `reduction` come
+# after it everywhere). A call with more positional arguments than this may pass a legacy flag
+# or `reduction` positionally, and gets no fix. tests/test_deprecation_rules.py checks
+# the table against the installed torch.
+SIZE_AVERAGE_POSITION = {
+    "torch.nn.BCELoss": 1,
+    "torch.nn.BCEWithLogitsLoss": 1,
+    "torch.nn.CosineEmbeddingLoss": 1,
+    "torch.nn.CrossEntropyLoss": 1,
+    "torch.nn.HingeEmbeddingLoss": 1,
+    "torch.nn.KLDivLoss": 0,
+    "torch.nn.L1Loss": 0,
+    "torch.nn.MSELoss": 0,
+    "torch.nn.MarginRankingLoss": 1,
+    "torch.nn.MultiLabelMarginLoss": 0,
+    "torch.nn.MultiLabelSoftMarginLoss": 1,
+    "torch.nn.MultiMarginLoss": 3,
+    "torch.nn.NLLLoss": 1,
+    "torch.nn.NLLLoss2d": 1,
+    "torch.nn.PoissonNLLLoss": 2,
+    "torch.nn.SmoothL1Loss": 0,
+    "torch.nn.SoftMarginLoss": 0,
+    "torch.nn.TripletMarginLoss": 4,
+    "torch.nn.functional.binary_cross_entropy": 3,
+    "torch.nn.functional.binary_cross_entropy_with_logits": 3,
+    "torch.nn.functional.cosine_embedding_loss": 4,
+    "torch.nn.functional.cross_entropy": 3,
+    "torch.nn.functional.hinge_embedding_loss": 3,
+    "torch.nn.functional.kl_div": 2,
+    "torch.nn.functional.l1_loss": 2,
+    "torch.nn.functional.margin_ranking_loss": 4,
+    "torch.nn.functional.mse_loss": 2,
+    "torch.nn.functional.multi_margin_loss": 5,
+    "torch.nn.functional.multilabel_margin_loss": 2,
+    "torch.nn.functional.multilabel_soft_margin_loss": 3,
+    "torch.nn.functional.nll_loss": 3,
+    "torch.nn.functional.poisson_nll_loss": 4,
+    "torch.nn.functional.smooth_l1_loss": 2,
+    "torch.nn.functional.soft_margin_loss": 2,
+    "torch.nn.functional.triplet_margin_loss": 7,
+}
 
 
 def _literal_bool(arg: cst.Arg | None) -> bool | None:
@@ -59,8 +104,13 @@ criterion = nn.CrossEntropyLoss(reduction="sum")
 per_item = F.mse_loss(pred, target, reduction="none")
 """
     fix_safety = """
-No fix yet. When both values are literals the mapping is exact and a fix would be safe
-(`torch.nn._reduction.legacy_get_string`); a computed value needs a person.
+The fix replaces the legacy pair by the `reduction=` string PyTorch itself derives from it
+(`torch.nn._reduction.legacy_get_string`: an absent flag counts as `True`; `reduce=False` gives
+`"none"`, otherwise `size_average=False` gives `"sum"`, otherwise `"mean"`), so the loss is
+the same value, without the warning. It is safe and offered only when every legacy value is a
+literal `True`/`False`; not when the call also passes `reduction=` (which the legacy flags
+silently override: decide which one was meant), `*args`/`**kwargs`, or so many positional
+arguments that a flag may be among them.
 """
     limitations = """
 The legacy flags passed positionally (`nn.NLLLoss(weight, False)`) are not reported: their
@@ -85,6 +135,19 @@ def per_item(pred, target):
     return F.mse_loss(pred, target, reduce=False)  # expect: DLX307
 """,
     )
+    fixed_examples = (
+        """
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn import NLLLoss
+
+criterion = nn.CrossEntropyLoss(reduction="sum")  # expect: DLX307
+nll = NLLLoss(reduction="none")  # expect: DLX307
+
+def per_item(pred, target):
+    return F.mse_loss(pred, target, reduction="none")  # expect: DLX307
+""",
+    )
     good_examples = (
         """
 import torch.nn as nn
@@ -102,7 +165,7 @@ def per_item(pred, target):
     return F.mse_loss(pred, target, reduction="none")
 """,
     )
-    fix_availability = FixAvailability.NEVER
+    fix_availability = FixAvailability.SOMETIMES
 
     def check(self, model) -> Iterator[Finding]:
         target = target_version(model)
@@ -119,9 +182,24 @@ def per_item(pred, target):
                 reduce = keyword_arg(call, "reduce")
                 literal = all(arg is None or _literal_bool(arg) is not None for arg in (size_average, reduce))
                 names = " and ".join(f"`{name}=`" for name in passed)
+                fix = None
                 if literal:
-                    hint = f'use `reduction="{equivalent_reduction(_literal_bool(size_average), _literal_bool(reduce))}"`'
+                    reduction = equivalent_reduction(_literal_bool(size_average), _literal_bool(reduce))
+                    hint = f'use `reduction="{reduction}"`'
+                    fix = partial(_fix, call, qualname, reduction)
                 else:
                     hint = f"use `reduction=` ({entry.arguments})"
                 short = qualname.rsplit(".", 1)[-1]
-                yield Finding(call, f"{names} on `{short}` deprecated since PyTorch 0.4.1; {hint}")
+                yield Finding(call, f"{names} on `{short}` deprecated since PyTorch 0.4.1; {hint}", fix=fix)
+
+
+def _fix(call: cst.Call, qualname: str, reduction: str) -> NodeFix | None:
+    """The legacy flags replaced by `reduction="..."` where the first of them stood."""
+    position = SIZE_AVERAGE_POSITION.get(qualname)
+    if position is None or has_star(call) or positional_count(call) > position:
+        return None
+    if keyword_arg(call, "reduction") is not None:
+        return None  # the legacy flags override it: which one was meant is the user's call
+    legacy = [i for i, arg in enumerate(call.args) if arg.keyword is not None and arg.keyword.value in ("size_average", "reduce")]
+    new = rewrite_args(call, {legacy[0]: ("reduction", cst.SimpleString(f'"{reduction}"'))}, frozenset(legacy[1:]))
+    return NodeFix(f'Replace the legacy flags with `reduction="{reduction}"`', (Replace(call, new),))

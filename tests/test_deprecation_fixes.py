@@ -1,0 +1,185 @@
+"""Fixes of the DLX304-DLX307 deprecation rules: exact fixed text for the shapes each fix
+handles (aliases included), the shapes where no fix may be offered, and the tables the fixes
+rest on, checked against their sources (the installed torch; torchvision's source when present).
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from dlx_lint import Settings, lint_source
+from dlx_lint.diagnostics import Applicability
+from dlx_lint.fixer import fix_source, parses
+
+SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
+
+# (rule, source, fixed source or None when no fix may be offered, applicability)
+CASES = [
+    # DLX307: every literal combination, the class and the functional, through aliases.
+    ("DLX307", """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        from torch.nn import NLLLoss as Nll
+
+        a = nn.MSELoss(size_average=False)
+        b = F.mse_loss(x, y, reduce=False)
+        c = nn.CrossEntropyLoss(weight=w, size_average=True, reduce=True, ignore_index=0)
+        d = Nll(reduce=True, size_average=False)
+        e = nn.L1Loss(size_average=False, reduce=False)
+        f = F.kl_div(x, y, size_average=True)
+        """, """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        from torch.nn import NLLLoss as Nll
+
+        a = nn.MSELoss(reduction="sum")
+        b = F.mse_loss(x, y, reduction="none")
+        c = nn.CrossEntropyLoss(weight=w, reduction="mean", ignore_index=0)
+        d = Nll(reduction="sum")
+        e = nn.L1Loss(reduction="none")
+        f = F.kl_div(x, y, reduction="mean")
+        """, SAFE),
+    # One argument per line with a trailing comma: the layout is kept.
+    ("DLX307", """
+        import torch
+        loss = torch.nn.functional.nll_loss(
+            log_probs,
+            labels,
+            size_average=False,
+            reduce=True,
+        )
+        """, """
+        import torch
+        loss = torch.nn.functional.nll_loss(
+            log_probs,
+            labels,
+            reduction="sum",
+        )
+        """, SAFE),
+    # A computed value, `**kwargs`, an explicit `reduction=` (overridden by the flags) and a
+    # positional argument in a legacy flag's place: reported, not fixed.
+    ("DLX307", """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        a = nn.MSELoss(size_average=flag)
+        b = nn.MSELoss(size_average=False, **kw)
+        c = F.mse_loss(x, y, reduce=False, reduction="sum")
+        d = nn.NLLLoss(w, False, reduce=True)
+        e = F.mse_loss(*pair, reduce=False)
+        """, None, None),
+    # DLX305: appended at the end, on one line or one per line; a `*args` for `checkpoint` is
+    # fine (its `use_reentrant` is keyword-only).
+    ("DLX305", """
+        import torch
+        import torch.utils.checkpoint as cp
+        from torch.utils.checkpoint import checkpoint
+
+        def run(block, blocks, x, args):
+            a = checkpoint(block, x)
+            b = torch.utils.checkpoint.checkpoint(
+                block,
+                x,
+            )
+            c = cp.checkpoint(block, *args)
+            return cp.checkpoint_sequential(blocks, 2, a)
+        """, """
+        import torch
+        import torch.utils.checkpoint as cp
+        from torch.utils.checkpoint import checkpoint
+
+        def run(block, blocks, x, args):
+            a = checkpoint(block, x, use_reentrant=False)
+            b = torch.utils.checkpoint.checkpoint(
+                block,
+                x,
+                use_reentrant=False,
+            )
+            c = cp.checkpoint(block, *args, use_reentrant=False)
+            return cp.checkpoint_sequential(blocks, 2, a, use_reentrant=False)
+        """, UNSAFE),
+    # `checkpoint_sequential` with `*args` may already pass `use_reentrant` positionally.
+    ("DLX305", """
+        from torch.utils.checkpoint import checkpoint_sequential
+        def run(blocks, args):
+            return checkpoint_sequential(blocks, *args)
+        """, None, None),
+]
+
+
+@pytest.mark.parametrize("code,source,expected,applicability", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_fix(code, source, expected, applicability):
+    source = textwrap.dedent(source).lstrip("\n")
+    settings = Settings(select=(code,))
+    found = lint_source("t.py", source, settings, raise_errors=True)
+    assert found, f"{code} must fire on this input"
+    result = fix_source("t.py", source, settings, unsafe=True)
+    if expected is None:
+        assert all(d.fix is None for d in found), "no fix may be offered here"
+        assert result.text == source
+        return
+    expected = textwrap.dedent(expected).lstrip("\n")
+    assert {d.fix.applicability for d in found if d.fix is not None} == {applicability}
+    assert result.text == expected
+    assert parses(result.text)
+    unfixed = [d for d in found if d.fix is None]
+    assert len([d for d in lint_source("t.py", result.text, settings) if d.code == code]) == len(unfixed)
+    assert fix_source("t.py", result.text, settings, unsafe=True).text == result.text
+
+
+@pytest.mark.parametrize("code,line", [
+    ("DLX305", "y = checkpoint(block, x)  # noqa: DLX305\n"),
+    ("DLX307", "c = nn.MSELoss(size_average=False)  # noqa: DLX307\n"),
+])
+def test_a_noqa_line_is_left_alone(code, line):
+    source = "import torch.nn as nn\nfrom torch.utils.checkpoint import checkpoint\n" + line
+    result = fix_source("t.py", source, Settings(select=(code,)), unsafe=True)
+    assert result.text == source and not result.applied
+
+
+def test_checkpoint_sequential_with_a_positional_use_reentrant_is_not_reported():
+    source = "from torch.utils.checkpoint import checkpoint_sequential\ny = checkpoint_sequential(blocks, 2, x, False)\n"
+    assert lint_source("t.py", source, Settings(select=("DLX305",))) == []
+
+
+# ------------------------------------------------------------------------------------ tables vs sources
+
+
+def test_size_average_positions_match_the_installed_torch():
+    """DLX307's fix relies on where `size_average` sits in each signature (and on `reduce` and
+    `reduction` coming after it): checked on every function of the rule's table entry."""
+    torch = pytest.importorskip("torch")
+    import importlib
+    import inspect
+
+    from dlx_lint.deprecations import table
+    from dlx_lint.rules.legacy_loss_reduction_args import SIZE_AVERAGE_POSITION
+
+    functions = {f for e in table().arguments["DLX307"] for f in e.functions}
+    assert set(SIZE_AVERAGE_POSITION) == functions
+    for qualname, position in SIZE_AVERAGE_POSITION.items():
+        module, name = qualname.rsplit(".", 1)
+        obj = getattr(importlib.import_module(module), name)
+        target = obj.__init__ if inspect.isclass(obj) else obj
+        names = [p for p in inspect.signature(target).parameters if p != "self"]
+        assert names.index("size_average") == position, qualname
+        assert position < names.index("reduce") < names.index("reduction"), qualname
+    assert torch.nn.MSELoss  # the import is the point
+
+
+@pytest.mark.parametrize("size_average", [None, True, False])
+@pytest.mark.parametrize("reduce", [None, True, False])
+def test_equivalent_reduction_is_torchs_own_mapping(size_average, reduce):
+    """`torch.nn._reduction.legacy_get_string` is the function PyTorch's losses call."""
+    pytest.importorskip("torch")
+    import warnings
+
+    from torch.nn import _reduction
+
+    from dlx_lint.rules.legacy_loss_reduction_args import equivalent_reduction
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = _reduction.legacy_get_string(size_average, reduce)
+    assert equivalent_reduction(size_average, reduce) == expected
