@@ -69,6 +69,48 @@ CASES = [
         d = nn.NLLLoss(w, False, reduce=True)
         e = F.mse_loss(*pair, reduce=False)
         """, None, None),
+    # DLX306: the import's module when every name has a public twin (aliases kept; its uses
+    # need nothing); attribute paths spelled with the file's imports.
+    ("DLX306", """
+        import torch
+        import torch.utils.data._utils.collate as collate_impl
+        from torch.utils.data._utils.collate import default_collate as dc, default_convert
+
+        def f(batch):
+            a = collate_impl.default_collate(batch)
+            b = dc(default_convert(batch))
+            return torch.utils.data._utils.collate.default_convert(a), collate_impl.default_convert
+        """, """
+        import torch
+        import torch.utils.data._utils.collate as collate_impl
+        from torch.utils.data import default_collate as dc, default_convert
+
+        def f(batch):
+            a = torch.utils.data.default_collate(batch)
+            b = dc(default_convert(batch))
+            return torch.utils.data.default_convert(a), torch.utils.data.default_convert
+        """, SAFE),
+    ("DLX306", """
+        from torch.utils import data
+        from torch.utils.data._utils.collate import default_collate
+        loader = data.DataLoader(ds, collate_fn=default_collate)
+        """, """
+        from torch.utils import data
+        from torch.utils.data import default_collate
+        loader = data.DataLoader(ds, collate_fn=default_collate)
+        """, SAFE),
+    ("DLX306", """
+        from torch.utils import data
+        batch = data._utils.collate.default_collate(items)
+        """, """
+        from torch.utils import data
+        batch = data.default_collate(items)
+        """, SAFE),
+    # An import that also takes a name without a public twin: neither it nor its uses change.
+    ("DLX306", """
+        from torch.utils.data._utils.collate import default_collate, collate
+        batch = default_collate(items)
+        """, None, None),
     # DLX305: appended at the end, on one line or one per line; a `*args` for `checkpoint` is
     # fine (its `use_reentrant` is keyword-only).
     ("DLX305", """
@@ -131,6 +173,7 @@ def test_fix(code, source, expected, applicability):
 @pytest.mark.parametrize("code,line", [
     ("DLX305", "y = checkpoint(block, x)  # noqa: DLX305\n"),
     ("DLX307", "c = nn.MSELoss(size_average=False)  # noqa: DLX307\n"),
+    ("DLX306", "import torch\nc = torch.utils.data._utils.collate.default_collate  # noqa: DLX306\n"),
 ])
 def test_a_noqa_line_is_left_alone(code, line):
     source = "import torch.nn as nn\nfrom torch.utils.checkpoint import checkpoint\n" + line
