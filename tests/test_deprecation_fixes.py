@@ -17,6 +17,72 @@ SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
 
 # (rule, source, fixed source or None when no fix may be offered, applicability)
 CASES = [
+    # DLX304: True -> the weights torchvision's legacy shim substitutes (IMAGENET1K_V1 for
+    # resnet50, not DEFAULT = V2), False -> None; the enum spelled through the file's imports.
+    ("DLX304", """
+        import torchvision.models as models
+        from torchvision.models import resnet50
+
+        a = resnet50(pretrained=True)
+        b = models.resnet18(pretrained=False, num_classes=10)
+        c = models.vgg16(True)
+        """, """
+        import torchvision.models as models
+        from torchvision.models import resnet50
+
+        a = resnet50(weights=models.ResNet50_Weights.IMAGENET1K_V1)
+        b = models.resnet18(weights=None, num_classes=10)
+        c = models.vgg16(weights=models.VGG16_Weights.IMAGENET1K_V1)
+        """, SAFE),
+    # No import reaches the enum: it is imported by name.
+    ("DLX304", """
+        from torchvision.models import resnet50
+        from torchvision.models.detection import fasterrcnn_resnet50_fpn
+
+        backbone = resnet50(pretrained=True)
+        detector = fasterrcnn_resnet50_fpn(pretrained=True, pretrained_backbone=False)
+        """, """
+        from torchvision.models import resnet50
+        from torchvision.models.detection import fasterrcnn_resnet50_fpn
+        from torchvision.models import ResNet50_Weights
+        from torchvision.models.detection import FasterRCNN_ResNet50_FPN_Weights
+
+        backbone = resnet50(weights=ResNet50_Weights.IMAGENET1K_V1)
+        detector = fasterrcnn_resnet50_fpn(weights=FasterRCNN_ResNet50_FPN_Weights.COCO_V1, weights_backbone=None)
+        """, SAFE),
+    # The full path, through the module the builder came from; pretrained_backbone alone; the
+    # quantized builders follow `quantize=`; segmentation weights live in their package.
+    ("DLX304", """
+        import torchvision
+
+        a = torchvision.models.detection.fasterrcnn_resnet50_fpn(pretrained_backbone=True)
+        b = torchvision.models.quantization.resnet50(pretrained=True, quantize=True)
+        c = torchvision.models.quantization.resnet50(pretrained=True)
+        d = torchvision.models.segmentation.deeplabv3_resnet50(pretrained=True)
+        e = torchvision.models.vit_h_14(pretrained=False)
+        """, """
+        import torchvision
+
+        a = torchvision.models.detection.fasterrcnn_resnet50_fpn(weights_backbone=torchvision.models.ResNet50_Weights.IMAGENET1K_V1)
+        b = torchvision.models.quantization.resnet50(weights=torchvision.models.quantization.ResNet50_QuantizedWeights.IMAGENET1K_FBGEMM_V1, quantize=True)
+        c = torchvision.models.quantization.resnet50(weights=torchvision.models.ResNet50_Weights.IMAGENET1K_V1)
+        d = torchvision.models.segmentation.deeplabv3_resnet50(weights=torchvision.models.segmentation.DeepLabV3_ResNet50_Weights.COCO_WITH_VOC_LABELS_V1)
+        e = torchvision.models.vit_h_14(weights=None)
+        """, SAFE),
+    # A computed value, `**kwargs`, `weights=` already there, more positional arguments, a
+    # builder whose legacy True has no weights (vit_h_14 raises), a computed `quantize=`, and
+    # one legacy argument fixable but not the other: reported, not fixed.
+    ("DLX304", """
+        from torchvision import models
+
+        a = models.resnet50(pretrained=flag)
+        b = models.resnet18(pretrained=True, **cfg)
+        c = models.resnet50(pretrained=True, weights=None)
+        d = models.vgg16(True, False)
+        e = models.vit_h_14(pretrained=True)
+        f = models.quantization.resnet18(pretrained=True, quantize=q)
+        g = models.detection.fasterrcnn_resnet50_fpn(pretrained=False, pretrained_backbone=flag)
+        """, None, None),
     # DLX307: every literal combination, the class and the functional, through aliases.
     ("DLX307", """
         import torch.nn as nn
@@ -174,6 +240,7 @@ def test_fix(code, source, expected, applicability):
     ("DLX305", "y = checkpoint(block, x)  # noqa: DLX305\n"),
     ("DLX307", "c = nn.MSELoss(size_average=False)  # noqa: DLX307\n"),
     ("DLX306", "import torch\nc = torch.utils.data._utils.collate.default_collate  # noqa: DLX306\n"),
+    ("DLX304", "from torchvision import models\nm = models.resnet18(pretrained=True)  # noqa: DLX304\n"),
 ])
 def test_a_noqa_line_is_left_alone(code, line):
     source = "import torch.nn as nn\nfrom torch.utils.checkpoint import checkpoint\n" + line
@@ -226,3 +293,49 @@ def test_equivalent_reduction_is_torchs_own_mapping(size_average, reduce):
         warnings.simplefilter("ignore")
         expected = _reduction.legacy_get_string(size_average, reduce)
     assert equivalent_reduction(size_average, reduce) == expected
+
+
+def test_torchvision_weights_table_covers_the_rules_builders():
+    """Every builder with a fix for `True` is one DLX304 reports, every enum has a public
+    module, and the builders left out are the ones whose legacy default is not a constant."""
+    from dlx_lint.deprecations import table
+    from dlx_lint.rules.torchvision_pretrained import builder_key, legacy_weights
+
+    data = legacy_weights()
+    for legacy in ("pretrained", "pretrained_backbone"):
+        reported = {builder_key(f) for e in table().arguments["DLX304"] if e.legacy == (legacy,) for f in e.functions}
+        assert set(data[legacy]) <= reported
+        missing = reported - set(data[legacy])
+        if legacy == "pretrained":
+            assert missing == {"vit_h_14", "regnet_y_128gf", "detection.resnet_fpn_backbone", "detection.mobilenet_backbone"}
+        else:
+            assert missing == set()
+        for value in data[legacy].values():
+            for member in (value.values() if isinstance(value, dict) else (value,)):
+                enum, attr = member.split(".")
+                assert data["modules"][enum].startswith("torchvision.models"), enum
+                assert attr == attr.upper(), member
+    assert data["pretrained"]["resnet50"] == "ResNet50_Weights.IMAGENET1K_V1"
+    assert data["pretrained"]["detection.keypointrcnn_resnet50_fpn"] == "KeypointRCNN_ResNet50_FPN_Weights.COCO_V1"
+    assert data["pretrained_backbone"]["detection.ssd300_vgg16"] == "VGG16_Weights.IMAGENET1K_FEATURES"
+    assert data["modules"]["MobileNet_V2_QuantizedWeights"] == "torchvision.models.quantization"
+
+
+TORCHVISION_SOURCE = "/tmp/corpus/src/torchvision/torchvision"
+
+
+def test_torchvision_weights_table_is_what_the_extractor_reads_from_torchvision():
+    """The packaged table is the extractor's output on torchvision's source (when present)."""
+    import os
+    import subprocess
+    import sys
+    from importlib import resources
+    from pathlib import Path
+
+    if not os.path.isdir(TORCHVISION_SOURCE):
+        pytest.skip("torchvision's source is not available here")
+    script = Path(__file__).resolve().parents[1] / "scripts" / "extract_torchvision_builders.py"
+    out = subprocess.run([sys.executable, str(script), "--weights", TORCHVISION_SOURCE],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    packaged = resources.files("dlx_lint.data").joinpath("torchvision_weights.toml").read_text(encoding="utf-8")
+    assert out == packaged

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import functools
+from importlib import resources
 from typing import Iterator
 
 import libcst as cst
 
 from ..deprecations import Entry, table, target_version
 from ..diagnostics import Severity
+from ..fixes.arguments import has_star, index_of, positional_count, rewrite_args
+from ..fixes.helpers import spell
+from ..fixes.spec import AddImport, FixUnavailable, NodeFix, Replace
 from ..rule import Finding, FixAvailability, Reference, Rule
 from ..semantic.symbol_uses import calls_resolving_to, keyword_arg
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 
 _PREFIX = "torchvision.models."
 # Sub-packages whose builders are named with the sub-package (`detection.fasterrcnn_resnet50_fpn`);
@@ -38,6 +47,14 @@ def _builders() -> tuple[dict[str, list[Entry]], frozenset[str]]:
             by_key.setdefault(builder_key(function) or function, []).append(entry)
     lasts = frozenset(key.rsplit(".", 1)[-1] for key in by_key)
     return by_key, lasts
+
+
+@functools.lru_cache(maxsize=1)
+def legacy_weights() -> dict:
+    """`dlx_lint/data/torchvision_weights.toml`: per legacy argument, builder key -> the weights
+    torchvision's shim substitutes for `True`; `modules`: enum class -> public module."""
+    text = resources.files("dlx_lint.data").joinpath("torchvision_weights.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
 
 
 def _is_bool_literal(expr: cst.BaseExpression) -> bool:
@@ -81,9 +98,20 @@ head = models.detection.fasterrcnn_resnet50_fpn(
 )
 """
     fix_safety = """
-No fix yet. With a literal `True`/`False` the rewrite is mechanical and safe (`False` ->
-`weights=None`, `True` -> the builder's `IMAGENET1K_V1`-style enum member, which is what the
-shim loads); a computed value needs a person.
+The fix is safe: it passes what torchvision's own legacy shim (`handle_legacy_interface` in
+`torchvision/models/_utils.py`) substitutes, so the same weights load. `False` becomes
+`weights=None` (`weights_backbone=None`); `True` becomes the weights the builder's decorator
+names for it, which are the *first* published ones (`ResNet50_Weights.IMAGENET1K_V1`,
+`FasterRCNN_ResNet50_FPN_Weights.COCO_V1`, `VGG16_Weights.IMAGENET1K_FEATURES` for the SSD
+backbone), not `.DEFAULT` (for `resnet50` that is `IMAGENET1K_V2`, other weights with other
+accuracy: switch deliberately). For the quantized builders the choice follows a literal or
+absent `quantize=`. The enum is spelled through an import already in the file
+(`models.ResNet50_Weights`) or imported (`from torchvision.models import ResNet50_Weights`).
+The table of builders and weights is `dlx_lint/data/torchvision_weights.toml`, extracted from
+torchvision 0.29.1's source. No fix for a computed value, for builders whose legacy default is
+computed or absent (`vit_h_14`, `regnet_y_128gf`, `resnet_fpn_backbone`), when the call also
+passes `weights=`, `*args` or `**kwargs`, or passes the legacy value positionally with other
+positional arguments.
 """
     limitations = """
 Builders chosen at run time (`getattr(models, name)(pretrained=True)`,
@@ -108,6 +136,18 @@ c = detector(pretrained_backbone=False, num_classes=3)  # expect: DLX304
 d = models.vgg16(True)  # expect: DLX304
 """,
     )
+    fixed_examples = (
+        """
+import torchvision
+from torchvision import models
+from torchvision.models.detection import fasterrcnn_resnet50_fpn as detector
+
+a = models.resnet18(weights=models.ResNet18_Weights.IMAGENET1K_V1)  # expect: DLX304
+b = torchvision.models.resnet.resnet50(pretrained=use_imagenet)  # expect: DLX304
+c = detector(weights_backbone=None, num_classes=3)  # expect: DLX304
+d = models.vgg16(weights=models.VGG16_Weights.IMAGENET1K_V1)  # expect: DLX304
+""",
+    )
     good_examples = (
         """
 import timm
@@ -119,7 +159,7 @@ c = timm.create_model("resnet18", pretrained=True)
 d = models.resnet18(**config)
 """,
     )
-    fix_availability = FixAvailability.NEVER
+    fix_availability = FixAvailability.SOMETIMES
 
     def check(self, model) -> Iterator[Finding]:
         target = target_version(model)
@@ -130,12 +170,12 @@ d = models.resnet18(**config)
             return key is not None and key in by_key
 
         for call, qualname in calls_resolving_to(model, lasts, accept):
-            for entry in by_key[builder_key(qualname)]:  # type: ignore[index]
-                if not entry.applies(target):
-                    continue
+            key = builder_key(qualname)
+            entries = [entry for entry in by_key[key] if entry.applies(target)]  # type: ignore[index]
+            for entry in entries:
                 message = self._message(call, entry)
                 if message is not None:
-                    yield Finding(call, message)
+                    yield Finding(call, message, fix=functools.partial(_fix, model, call, key, tuple(entries)))
                     break
 
     @staticmethod
@@ -154,3 +194,76 @@ d = models.resnet18(**config)
                 return (f"a positional `{first.value.value}` is the legacy `pretrained` argument, deprecated since "  # type: ignore[attr-defined]
                         f"torchvision 0.13; pass `weights=` ({entry.arguments})")
         return None
+
+
+def _fix(model, call: cst.Call, key: str, entries: tuple[Entry, ...]) -> NodeFix | None:
+    """Every legacy argument of the call replaced by its `weights` counterpart, or no fix."""
+    if has_star(call):
+        return None
+    data = legacy_weights()
+    replace: dict[int, tuple[str, cst.BaseExpression]] = {}
+    imports: list = []
+    for entry in entries:
+        for legacy in entry.legacy:
+            arg = keyword_arg(call, legacy)
+            if arg is None and legacy == "pretrained" and call.args:
+                first = call.args[0]
+                if first.keyword is None and not first.star and _is_bool_literal(first.value):
+                    if positional_count(call) != 1:
+                        return None  # `resnet50(True, False)`: the rest are positional too
+                    arg = first
+            if arg is None:
+                continue
+            if keyword_arg(call, entry.replacement) is not None or not _is_bool_literal(arg.value):
+                return None
+            if arg.value.value == "False":  # type: ignore[attr-defined]
+                value: cst.BaseExpression = cst.Name("None")
+            else:
+                member = _member_for_true(data.get(legacy, {}).get(key), call)
+                if member is None:
+                    return None
+                enum, attr = member.split(".")
+                text, extra = _spell_enum(model, data["modules"][enum], enum, call)
+                value = cst.parse_expression(f"{text}.{attr}")
+                imports.extend(extra)
+            replace[index_of(call, arg)] = (entry.replacement, value)
+    if not replace:
+        return None
+    new = rewrite_args(call, replace)
+    passed = ", ".join(f"`{name}={_code(value)}`" for name, value in replace.values())
+    return NodeFix(f"Pass {passed} (what the legacy argument loaded)", (Replace(call, new), *imports))
+
+
+def _code(node: cst.BaseExpression) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+def _member_for_true(value, call: cst.Call) -> str | None:
+    """The enum member a legacy `True` loads: a constant, or for quantized builders the branch
+    a literal (or absent) `quantize=` selects."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        quantize = keyword_arg(call, "quantize")
+        if quantize is None:
+            return value["float"]
+        if _is_bool_literal(quantize.value):
+            return value["quantize"] if quantize.value.value == "True" else value["float"]  # type: ignore[attr-defined]
+    return None
+
+
+def _spell_enum(model, module: str, enum: str, at: cst.CSTNode) -> tuple[str, tuple]:
+    """The enum spelled through an import the file already has (``models.ResNet50_Weights``),
+    else imported by name (``from torchvision.models import ResNet50_Weights``) when that name
+    is free in the file, else the full path with ``import torchvision``."""
+    try:
+        text, extra = spell(model, f"{module}.{enum}", at)
+    except FixUnavailable:
+        text, extra = "", ()
+    if text and not extra:
+        return text, ()
+    if not any(enum in scope.bindings for scope in model.scopes.values()):
+        return enum, (AddImport(f"from {module} import {enum}", before=at),)
+    if not text:
+        raise FixUnavailable(f"`{enum}` cannot be spelled here")
+    return text, extra
