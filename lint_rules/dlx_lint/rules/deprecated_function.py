@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 from ..deprecations import target_version, use_message
-from ..diagnostics import Severity
+from ..diagnostics import Applicability, Severity
+from ..fixes.deprecated import use_fix
 from ..rule import Finding, FixAvailability, Reference, Rule
 from ..semantic.symbol_uses import symbol_uses
 
@@ -113,10 +115,12 @@ def run(model, x, a, range):
     return y, q, n, idx, torch.arange(0, 4), weight_norm(torch.nn.Linear(2, 2))
 """,
     )
-    fix_availability = FixAvailability.NEVER
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.SAFE
 
     def check(self, model) -> Iterator[Finding]:
         target = target_version(model)
         for use in symbol_uses(model):
             if use.entry.rule == self.code and use.entry.applies(target):
-                yield Finding(use.node, use_message(use.entry, use.qualname))
+                fix = partial(use_fix, model, use) if use.entry.fix else None
+                yield Finding(use.node, use_message(use.entry, use.qualname), fix=fix)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 from ..deprecations import describe, target_version
-from ..diagnostics import Severity
+from ..diagnostics import Applicability, Severity
+from ..fixes.deprecated import import_fix
 from ..rule import Finding, FixAvailability, Reference, Rule
 from ..semantic.symbol_uses import symbol_imports
 
@@ -77,7 +79,8 @@ from torch.nn.utils import clip_grad_norm_
 import torch.cuda.amp as amp
 """,
     )
-    fix_availability = FixAvailability.NEVER
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.SAFE
 
     def check(self, model) -> Iterator[Finding]:
         target = target_version(model)
@@ -89,7 +92,7 @@ import torch.cuda.amp as amp
             if any(e.removed is not None for _, e in names):
                 removed.add(id(statement.node))
             parts = [f"`{q}` ({describe(e)}; use `{e.replacement}`)" for q, e in names]
-            yield Finding(statement.node, "import of " + ", ".join(parts))
+            yield Finding(statement.node, "import of " + ", ".join(parts), fix=partial(import_fix, model, statement))
 
     def severity_for(self, model, finding):
         # The severity follows the symbol: removed (DLX302's) is an error, deprecated a warning.
