@@ -43,9 +43,14 @@ from torch.nn.utils.parametrizations import weight_norm
 from torch.amp import autocast      # then autocast("cuda")
 """
     fix_safety = """
-No fix yet. A later fix can rewrite the statement when every imported name maps to one new
-module and the rename is a drop-in (the table's `drop_in`), e.g. `from functorch import vmap`
--> `from torch.func import vmap`.
+The fix rewrites the module of a `from ... import` statement when every name it imports is a
+pure rename into one new module under the same name, e.g. `from functorch import vmap, grad
+as g` -> `from torch.func import vmap, grad as g` (aliases are kept). It is safe: the names
+stay bound to functions taking the same arguments, so every use keeps working, and DLX301
+leaves such uses alone so that the two fixes never conflict. There is no fix when one name
+needs more than a rename (`from torch.cuda.amp import autocast`: its calls need `"cuda"`;
+DLX301 rewrites those calls), has a different name in its new home, lives in another module
+than its neighbours, or is not deprecated at all (`from functorch import vmap, make_fx`).
 """
     limitations = """
 `import torch.cuda.amp as amp` imports a module that is not itself deprecated and is not
@@ -65,6 +70,16 @@ version check whose other arm imports the replacement, is silent.
 from torch.nn.utils import weight_norm  # expect: DLX303
 from torch.cuda.amp import GradScaler, autocast  # expect: DLX303
 from functorch import vmap as batched  # expect: DLX303
+""",
+        """
+from torch._six import inf  # expect: DLX303
+""",
+    )
+    fixed_examples = (
+        """
+from torch.nn.utils import weight_norm  # expect: DLX303
+from torch.cuda.amp import GradScaler, autocast  # expect: DLX303
+from torch.func import vmap as batched  # expect: DLX303
 """,
         """
 from torch._six import inf  # expect: DLX303
