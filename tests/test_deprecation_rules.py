@@ -173,3 +173,128 @@ def test_pretrained_message_depends_on_the_literal():
     assert [d.row for d in found] == [2, 3]
     assert found[0].message.endswith("pass `weights=None`")
     assert "IMAGENET1K_V1" in found[1].message
+
+
+# ------------------------------------------------------------------ fixes (DLX301, DLX303)
+
+
+def fix(source, select=("DLX301", "DLX303"), target=None):
+    from dlx_lint.fixer import fix_source
+
+    settings = Settings(select=select, target_torch_version=target)
+    return fix_source("t.py", textwrap.dedent(source), settings, unsafe=True).text
+
+
+MIGRATION = """
+import torch
+from functorch import vmap, grad
+from torch.cuda.amp import autocast
+
+def step(model, x, a):
+    g = vmap(grad(model))(x)
+    with autocast():
+        y = model(x)
+    return g, y, torch.qr(a)
+"""
+
+
+def test_both_rules_fix_without_conflict_and_converge():
+    from dlx_lint.fixer import parses
+
+    fixed = fix(MIGRATION)
+    assert fixed == textwrap.dedent("""
+        import torch
+        from torch.func import vmap, grad
+        from torch.cuda.amp import autocast
+
+        def step(model, x, a):
+            g = vmap(grad(model))(x)
+            with torch.amp.autocast("cuda"):
+                y = model(x)
+            return g, y, torch.linalg.qr(a)
+        """)
+    assert parses(fixed)
+    # What is left is the (now unused) deprecated import, which has no fix.
+    assert rows(lint(fixed)) == [(4, "DLX303")]
+    assert fix(fixed) == fixed
+    # DLX301 alone leaves the functorch import and its uses to DLX303.
+    alone = fix(MIGRATION, select=("DLX301",))
+    assert "from functorch import vmap, grad" in alone and "vmap(grad(model))" in alone
+
+
+def test_fixes_follow_the_target_torch_version():
+    # No finding, no fix: autocast's deprecation came with 2.4.
+    assert "torch.cuda.amp.autocast()" in fix("import torch\nwith torch.cuda.amp.autocast():\n    pass\n", target=(2, 3))
+    upper = "import torch\nu = torch.cholesky(a, upper=True)\n"
+    assert fix(upper, target=(1, 10)) == upper  # Tensor.mH arrived in 1.11
+    assert fix(upper, target=(1, 11)) == "import torch\nu = torch.linalg.cholesky(a).mH\n"
+
+
+def test_fixes_in_a_notebook_cell():
+    import json
+
+    from dlx_lint.fixer import fix_source
+
+    cells = [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": ["import torch\n", "from functorch import vmap"]},
+        {"cell_type": "markdown", "metadata": {}, "source": ["text"]},
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": ["with torch.cuda.amp.autocast(enabled=True):\n", "    y = vmap(f)(x)"]},
+    ]
+    notebook = json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+    settings = Settings(select=("DLX301", "DLX303"))
+    result = fix_source("t.ipynb", notebook, settings, unsafe=True)
+    sources = ["".join(c["source"]) for c in json.loads(result.text)["cells"]]
+    assert sources == [
+        "import torch\nfrom torch.func import vmap",
+        "text",
+        'with torch.amp.autocast("cuda", enabled=True):\n    y = vmap(f)(x)',
+    ]
+
+
+def test_fixed_code_computes_the_same_on_torch():
+    """The rewrites run on the installed torch give what the deprecated calls gave (the unsafe
+    ones included: their values are exact for the shapes they accept). In a subprocess:
+    `torch.qr` and `torch.cholesky` warn once per process, and the table test expects it."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("torch")
+    source = textwrap.dedent("""
+        import torch
+        import torch.nn.functional as F
+
+        def compute(a, v, spd, x):
+            out = [torch.range(0, 3), torch.range(1, 10, 3), torch.range(-2, 5, step=2),
+                   torch.range(0, 3, dtype=torch.int64)]
+            out += list(torch.qr(a)) + list(torch.qr(a, some=False)) + list(torch.qr(a, True))
+            out += [torch.cholesky(spd), torch.cholesky(spd, upper=True), torch.ger(v, v)]
+            out.append(F.upsample(x, scale_factor=2))
+            scaler = torch.cpu.amp.GradScaler(init_scale=8.0, enabled=False)
+            with torch.cpu.amp.autocast(dtype=torch.bfloat16):
+                out.append(torch.mm(a.T, a).float())
+            out.append(torch.tensor(scaler.get_scale()))
+            return out
+        """)
+    fixed = fix(source)
+    assert "torch.range" not in fixed and "torch.qr" not in fixed and "cpu.amp" not in fixed
+    script = textwrap.dedent("""
+        import sys, warnings
+        import torch
+        warnings.simplefilter("ignore")
+        generator = torch.Generator().manual_seed(0)
+        a = torch.randn(5, 3, generator=generator, dtype=torch.float64)
+        b = torch.randn(4, 4, generator=generator, dtype=torch.float64)
+        args = (a, a[:, 0], b @ b.T + 4 * torch.eye(4, dtype=torch.float64), torch.ones(1, 1, 2, 2))
+        results = []
+        for text in sys.argv[1:]:
+            namespace = {}
+            exec(compile(text, "t.py", "exec"), namespace)
+            results.append(namespace["compute"](*args))
+        assert len(results[0]) == len(results[1])
+        for i, (old, new) in enumerate(zip(*results)):
+            assert old.dtype == new.dtype and torch.equal(old, new), i
+        """)
+    done = subprocess.run([sys.executable, "-c", script, source, fixed], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -5,6 +5,7 @@ beside the CPU build) say why in their `check_reason`, and are skipped explicitl
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import re
@@ -171,3 +172,60 @@ def test_torchvision_releases_map_to_torch_releases():
 def test_malformed_entries_are_rejected(bad, message):
     with pytest.raises(TableError, match=re.escape(message)):
         build_table({"entry": [bad]})
+
+
+_FIXABLE = {"kind": "function", "library": "torch", "name": "torch.x", "deprecated": "1.9", "replacement": "torch.y",
+            "arguments": "a", "reference": "https://example.org", "check": "docstring"}
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"fix": "retype"}, "fix must be one of"),
+    ({"fix": "rename"}, "needs drop_in = true"),
+    ({"fix": "device-first"}, "fix_device goes with"),
+    ({"fix": "rename", "drop_in": True, "fix_device": "cuda"}, "fix_device goes with"),
+    ({"fix_positional": 2}, "without a fix"),
+    ({"fix": "rename", "drop_in": True, "fix_positional": -1}, "non-negative integer"),
+    ({"fix": "rename", "drop_in": True, "fix_keywords": ["a b"]}, "list of argument names"),
+    ({"fix": "rename", "drop_in": True, "rule": "DLX306"}, "only DLX301 entries"),
+])
+def test_malformed_fix_fields_are_rejected(extra, message):
+    with pytest.raises(TableError, match=re.escape(message)):
+        build_table({"entry": [{**_FIXABLE, **extra}]})
+
+
+def _parameters(obj):
+    """(positional parameter names in order, every named parameter) of a function or class."""
+    target = obj.__init__ if isinstance(obj, type) else obj
+    try:
+        params = list(inspect.signature(target).parameters.values())
+    except ValueError:  # a builtin: its docstring starts with the signature, `ger(input, vec2, *, out=None) -> Tensor`
+        header = obj.__doc__.strip().splitlines()[0].split(" -> ")[0]
+        args = ast.parse(f"def {header}: pass").body[0].args
+        positional = [a.arg for a in args.posonlyargs + args.args]
+        return positional, set(positional) | {a.arg for a in args.kwonlyargs}
+    if isinstance(obj, type):
+        params = params[1:]  # self
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return positional, {p.name for p in params if p.kind is not p.VAR_KEYWORD}
+
+
+MECHANICAL = [e for e in ENTRIES if e.fix in ("rename", "device-first", "device-keyword")]
+
+
+@pytest.mark.parametrize("entry", MECHANICAL, ids=[_id(e) for e in MECHANICAL])
+def test_mechanical_fix_keeps_every_argument_a_call_may_pass(entry):
+    """What the fix lets through means the same in the replacement: the positional parameters
+    (up to `fix_positional`) in the same order after the inserted device, and every keyword
+    but `fix_keywords` under the same name."""
+    old_positional, old_names = _parameters(resolve(entry.name))
+    new_positional, new_names = _parameters(resolve(entry.replacement))
+    if entry.fix == "device-first":
+        assert new_positional[0] in ("device", "device_type")
+        new_positional = new_positional[1:]
+    if entry.fix == "device-keyword":
+        assert "device_type" in new_names and "device_type" not in old_names
+    kept = old_positional if entry.fix_positional is None else old_positional[: entry.fix_positional]
+    assert len(new_positional) >= len(kept)
+    for old, new in zip(kept, new_positional):  # a renamed parameter may only be passed by position
+        assert old == new or old in entry.fix_keywords, (old, new)
+    assert old_names - set(entry.fix_keywords) - set(old_positional[len(kept):]) <= new_names

@@ -1070,6 +1070,212 @@ CASES = [
             g = torch.ones(n).cuda(1)
             return c, d, g
         """, None, None),
+    # DLX301: renames and device-first rewrites keep the user's spelling of torch.
+    ("DLX301", """
+        import torch as T
+        def run(model, x, a, b):
+            with T.cuda.amp.autocast(enabled=False):
+                y = model(x)
+            return y, T.ger(a, b), T.nn.functional.upsample(x, scale_factor=2)
+        """, """
+        import torch as T
+        def run(model, x, a, b):
+            with T.amp.autocast("cuda", enabled=False):
+                y = model(x)
+            return y, T.outer(a, b), T.nn.functional.interpolate(x, scale_factor=2)
+        """, SAFE),
+    # A module imported from the deprecated location: `import torch` is added.
+    ("DLX301", """
+        from torch.cuda import amp
+        def make(use_amp):
+            return amp.GradScaler(2.0**16, enabled=use_amp)
+        """, """
+        from torch.cuda import amp
+        import torch
+        def make(use_amp):
+            return torch.amp.GradScaler("cuda", 2.0**16, enabled=use_amp)
+        """, SAFE),
+    ("DLX301", """
+        import torch.cuda.amp as amp
+        def run(model, x, cfg):
+            with amp.autocast(**cfg):
+                return model(x)
+        """, """
+        import torch.cuda.amp as amp
+        import torch
+        def run(model, x, cfg):
+            with torch.amp.autocast("cuda", **cfg):
+                return model(x)
+        """, SAFE),
+    # A call written one argument per line; the CPU twins.
+    ("DLX301", """
+        import torch
+        scaler = torch.cuda.amp.GradScaler(
+            init_scale=1024.0,
+            growth_interval=100,
+        )
+        cpu = torch.cpu.amp.GradScaler()
+        with torch.cpu.amp.autocast(dtype=torch.bfloat16):
+            pass
+        """, """
+        import torch
+        scaler = torch.amp.GradScaler(
+            "cuda", init_scale=1024.0,
+            growth_interval=100,
+        )
+        cpu = torch.amp.GradScaler("cpu")
+        with torch.amp.autocast("cpu", dtype=torch.bfloat16):
+            pass
+        """, SAFE),
+    # custom_fwd / custom_bwd: a bare decorator becomes a call with device_type.
+    ("DLX301", """
+        import torch
+        from torch.cuda import amp
+        class Op(torch.autograd.Function):
+            @staticmethod
+            @amp.custom_fwd(cast_inputs=torch.float32)
+            def forward(ctx, x):
+                return x
+            @staticmethod
+            @torch.cuda.amp.custom_bwd
+            def backward(ctx, g):
+                return g
+        """, """
+        import torch
+        from torch.cuda import amp
+        class Op(torch.autograd.Function):
+            @staticmethod
+            @torch.amp.custom_fwd(cast_inputs=torch.float32, device_type="cuda")
+            def forward(ctx, x):
+                return x
+            @staticmethod
+            @torch.amp.custom_bwd(device_type="cuda")
+            def backward(ctx, g):
+                return g
+        """, SAFE),
+    # A `# noqa: DLX301` line is left as it is; the other use is fixed.
+    ("DLX301", """
+        import torch
+        def outer(a, b):
+            keep = torch.ger(a, b)  # noqa: DLX301
+            return keep, torch.ger(a, b)
+        """, """
+        import torch
+        def outer(a, b):
+            keep = torch.ger(a, b)  # noqa: DLX301
+            return keep, torch.outer(a, b)
+        """, SAFE),
+    # A name from a `from` import that DLX303 cannot rewrite (one name is not a rename):
+    # each use gets the full replacement; the import stays for DLX303 to report.
+    ("DLX301", """
+        from functorch import vmap, make_functional
+        def batched(f, xs):
+            return vmap(f)(xs)
+        """, """
+        from functorch import vmap, make_functional
+        import torch
+        def batched(f, xs):
+            return torch.func.vmap(f)(xs)
+        """, SAFE),
+    ("DLX301", """
+        import torch
+        from torch.cuda.amp import autocast
+        def run(model, x):
+            with autocast(enabled=True):
+                return model(x)
+        """, """
+        import torch
+        from torch.cuda.amp import autocast
+        def run(model, x):
+            with torch.amp.autocast("cuda", enabled=True):
+                return model(x)
+        """, SAFE),
+    # Renames whose keyword or positional arguments differ in the replacement: only calls
+    # that pass none of them.
+    ("DLX301", """
+        import torch
+        import torch.utils._pytree as pytree
+        def call(m, p, x):
+            pytree._register_pytree_node(Box, flatten, unflatten)
+            return torch.nn.utils.stateless.functional_call(m, p, (x,))
+        """, """
+        import torch
+        import torch.utils._pytree as pytree
+        def call(m, p, x):
+            pytree.register_pytree_node(Box, flatten, unflatten)
+            return torch.func.functional_call(m, p, (x,))
+        """, SAFE),
+    # No fix: a positional autocast argument (the order differs), `*args`/`**kwargs` where
+    # they matter, a reference that is not a call, computed torch.range bounds, a name that
+    # DLX303's import fix renames.
+    ("DLX301", """
+        import torch
+        import torch.utils._pytree as pytree
+        from functorch import vmap
+        def run(model, x, n, p, args, kw):
+            with torch.cuda.amp.autocast(True):
+                pass
+            with torch.cuda.amp.autocast(*args):
+                pass
+            pytree._register_pytree_node(Box, flatten, unflatten, to_str)
+            pytree._register_pytree_node(*args)
+            torch.nn.utils.stateless.functional_call(model, parameters_and_buffers=p)
+            torch.nn.utils.stateless.functional_call(model, **kw)
+            cls = torch.cuda.amp.GradScaler
+            helper = torch.cuda.amp.custom_fwd
+            r = torch.range(0, n), torch.range(3, 0), torch.range(0, 3, out=x)
+            q = torch.qr(x, some=n), torch.qr(input=x), torch.cholesky(x, upper=n)
+            return vmap(model)(x), torch.svd(x), torch.norm(x)
+        """, None, None),
+    # Unsafe: torch.range with integer literals, torch.qr and torch.cholesky.
+    ("DLX301", """
+        import torch
+        def f(a):
+            r = torch.range(0, 3), torch.range(1, 10, 3), torch.range(-2, 5, step=2)
+            i = torch.range(0, 3, dtype=torch.int64, device="cpu")
+            q = torch.qr(a), torch.qr(a, some=False), torch.qr(a, True)
+            c = torch.cholesky(a), torch.cholesky(a, upper=True), torch.cholesky(a, False)
+            return r, i, q, c
+        """, """
+        import torch
+        def f(a):
+            r = torch.arange(0.0, 4.0), torch.arange(1.0, 13.0, 3.0), torch.arange(-2.0, 6.0, step=2.0)
+            i = torch.arange(0, 4, dtype=torch.int64, device="cpu")
+            q = torch.linalg.qr(a), torch.linalg.qr(a, mode="complete"), torch.linalg.qr(a)
+            c = torch.linalg.cholesky(a), torch.linalg.cholesky(a).mH, torch.linalg.cholesky(a)
+            return r, i, q, c
+        """, UNSAFE),
+    # DLX303: a `from` import whose names are all renames into one module, aliases kept.
+    ("DLX303", """
+        from functorch import vmap, grad as g
+        def per_sample(f, xs):
+            return vmap(g(f))(xs)
+        """, """
+        from torch.func import vmap, grad as g
+        def per_sample(f, xs):
+            return vmap(g(f))(xs)
+        """, SAFE),
+    ("DLX303", """
+        from functorch import (
+            jacrev,
+            hessian,  # second order
+        )
+        """, """
+        from torch.func import (
+            jacrev,
+            hessian,  # second order
+        )
+        """, SAFE),
+    # No fix: a name that is not a rename, one that is not deprecated, a rename whose
+    # keywords differ, a rename to another name (DLX301 then rewrites the uses), a module.
+    ("DLX303", """
+        from functorch import vmap, make_functional
+        from torch.nn.functional import upsample as up
+        from functorch import vmap as v, make_fx
+        from torch.cuda.amp import autocast
+        from torch.nn.utils.stateless import functional_call
+        import torchvision.transforms.functional_tensor as F_t
+        """, None, None),
 ]
 
 

@@ -30,6 +30,8 @@ KINDS = SYMBOL_KINDS + ("argument",)
 LIBRARIES = ("torch", "functorch", "torchvision")
 CHECKS = ("raises", "absent", "warns", "docstring", "alias", "signature", "skip")
 RULES = ("DLX301", "DLX302", "DLX304", "DLX305", "DLX306", "DLX307", "DLX308")
+# How DLX301 rewrites a use (the table's `fix`; its header documents each).
+FIXES = ("rename", "device-first", "device-keyword", "arange", "linalg-qr", "linalg-cholesky")
 
 
 class TableError(ValueError):
@@ -48,7 +50,7 @@ class Entry:
         deprecated: release of `library` that deprecated it.
         removed: release of `library` that removed it, or None.
         replacement: what to use instead.
-        drop_in: whether renaming is the whole migration (a safe fix could be wired later).
+        drop_in: whether renaming is the whole migration.
         arguments: how the arguments or results differ from the replacement.
         reference: source URL of the deprecation.
         removal_reference: source URL of the removal, if any.
@@ -60,6 +62,10 @@ class Entry:
         probe: Python expression the runtime test evaluates, if any.
         check_reason: why a ``skip`` entry cannot be checked against torch.
         notes: provenance remarks (approximate releases); not used in messages.
+        fix: how DLX301 rewrites a use (one of `FIXES`), or None for no fix.
+        fix_device: the device type a ``device-first``/``device-keyword`` fix writes.
+        fix_positional: the most positional arguments a call may pass for the fix, or None.
+        fix_keywords: keyword arguments that block the fix.
     """
 
     name: str
@@ -80,6 +86,16 @@ class Entry:
     probe: str | None = None
     check_reason: str | None = None
     notes: str | None = None
+    fix: str | None = None
+    fix_device: str | None = None
+    fix_positional: int | None = None
+    fix_keywords: tuple[str, ...] = ()
+
+    @property
+    def plain_rename(self) -> bool:
+        """A ``rename`` fix valid for every use, whatever its arguments (DLX303 can then
+        rewrite the import instead of the uses)."""
+        return self.fix == "rename" and self.fix_positional is None and not self.fix_keywords
 
     @property
     def last(self) -> str:
@@ -169,7 +185,7 @@ def torch_release(library: str, version: Version) -> Version:
 _KEYS = frozenset({
     "name", "kind", "library", "deprecated", "removed", "replacement", "drop_in", "arguments",
     "reference", "removal_reference", "rule", "functions", "legacy", "missing", "check", "probe",
-    "check_reason", "notes",
+    "check_reason", "notes", "fix", "fix_device", "fix_positional", "fix_keywords",
 })
 
 
@@ -215,6 +231,24 @@ def _entry(raw: dict, index: int) -> Entry:
         raise TableError(f"{where}: check {check!r} needs a probe")
     deprecated = parse_version(raw.get("deprecated"), where)
     torch_release(library, deprecated)  # raises TableError now rather than while linting
+    fix = raw.get("fix")
+    if fix is not None:
+        if fix not in FIXES:
+            raise TableError(f"{where}: fix must be one of {FIXES}, not {fix!r}")
+        if rule != "DLX301":
+            raise TableError(f"{where}: only DLX301 entries have a fix")
+        if fix == "rename" and not raw.get("drop_in"):
+            raise TableError(f"{where}: a rename fix needs drop_in = true")
+        if fix.startswith("device-") != isinstance(raw.get("fix_device"), str):
+            raise TableError(f"{where}: fix_device goes with (and only with) a device-first/device-keyword fix")
+    elif any(key in raw for key in ("fix_device", "fix_positional", "fix_keywords")):
+        raise TableError(f"{where}: fix_* keys without a fix")
+    positional = raw.get("fix_positional")
+    if positional is not None and (not isinstance(positional, int) or isinstance(positional, bool) or positional < 0):
+        raise TableError(f"{where}: fix_positional must be a non-negative integer")
+    keywords = raw.get("fix_keywords", [])
+    if not isinstance(keywords, list) or not all(isinstance(k, str) and k.isidentifier() for k in keywords):
+        raise TableError(f"{where}: fix_keywords must be a list of argument names")
     return Entry(
         name=name,
         kind=kind,
@@ -234,6 +268,10 @@ def _entry(raw: dict, index: int) -> Entry:
         probe=raw.get("probe"),
         check_reason=raw.get("check_reason"),
         notes=raw.get("notes"),
+        fix=fix,
+        fix_device=raw.get("fix_device"),
+        fix_positional=positional,
+        fix_keywords=tuple(keywords),
     )
 
 

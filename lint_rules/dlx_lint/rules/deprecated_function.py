@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 from ..deprecations import target_version, use_message
-from ..diagnostics import Severity
+from ..diagnostics import Applicability, Severity
+from ..fixes.deprecated import use_fix
 from ..rule import Finding, FixAvailability, Reference, Rule
 from ..semantic.symbol_uses import symbol_uses
 
@@ -51,9 +53,41 @@ with torch.amp.autocast("cuda"):
 q, r = torch.linalg.qr(a)
 """
     fix_safety = """
-No fix yet. The table records which migrations are drop-in renames (`drop_in = true`, e.g.
-`functorch.vmap` -> `torch.func.vmap`), so a safe fix can be wired to them later; the others
-change arguments or results and need a person.
+Fixes are offered where the table (`fix` in `dlx_lint/data/deprecations.toml`) knows a
+mechanical migration, written through the import the code already uses (`T.outer` with
+`import torch as T`, `F.interpolate` with `import torch.nn.functional as F`; otherwise
+`import torch` is added):
+
+- Safe, renames (`drop_in = true`): `torch.ger` -> `torch.outer`, `F.upsample` ->
+  `F.interpolate`, the `functorch` transforms -> `torch.func`, `_register_pytree_node` ->
+  `register_pytree_node` (at most three positional arguments, no `to_str_fn`/
+  `maybe_from_str_fn`), `torch.nn.utils.stateless.functional_call` ->
+  `torch.func.functional_call` (not when `parameters_and_buffers=` is passed by name).
+- Safe, device first: `torch.cuda.amp.autocast(...)` -> `torch.amp.autocast("cuda", ...)`
+  (keyword arguments only: the positional order differs), `torch.cpu.amp.autocast(...)`
+  likewise with `"cpu"`, `torch.cuda.amp.GradScaler(...)` -> `torch.amp.GradScaler("cuda",
+  ...)` (and `cpu`). `torch.cuda.amp.custom_fwd`/`custom_bwd` get `device_type="cuda"`, a bare
+  decorator becomes `@torch.amp.custom_fwd(device_type="cuda")`. These are the rewrites
+  PyTorch's own deprecation warnings print. One corner differs: the old autocast classes
+  pass `dtype=float16` (`bfloat16` on CPU) and `cache_enabled=True` explicitly, the new one
+  reads the process defaults, which are the same unless `torch.set_autocast_dtype` or an
+  enclosing autocast changed them.
+- Unsafe: `torch.range(a, b[, s])` with integer literals -> `torch.arange` with the end
+  point moved one step past the last value, written as floats so the dtype stays the
+  default floating one (`torch.range(0, 3)` -> `torch.arange(0.0, 4.0)`; integers when
+  `dtype=` is passed); `torch.qr(A)` -> `torch.linalg.qr(A)` and `some=False` ->
+  `mode="complete"`; `torch.cholesky(A)` -> `torch.linalg.cholesky(A)` and `upper=True` ->
+  `torch.linalg.cholesky(A).mH`. The values are the same, but the result is a different
+  named-tuple type (`linalg_qr`) and the numbers in the code change, so the rewrite is left
+  for review.
+
+No fix for the other entries (their arguments or results change in ways a person must
+decide: `svd`'s `Vh`, `norm`'s `ord`, argument order of the solvers), for a use that is not
+a call where the arguments matter, for a `torch.range` with computed bounds, nor for a name
+bound by `from functorch import vmap`: DLX303's fix rewrites that import, which renames
+every use at once. A name imported from a module whose fix is not a rename (`from
+torch.cuda.amp import autocast`) is rewritten at each use to the full replacement; the
+import then stays, unused, for DLX303 to report.
 """
     limitations = """
 With `target-torch-version` set, an API deprecated after that release is not reported: code
@@ -87,6 +121,15 @@ def predict(model, x, a):
     return y, q, torch.range(0, 3)  # expect: DLX301
 """,
         """
+import torch as T
+import functorch
+
+def per_sample(model, xs, a, b):
+    scaler = T.cuda.amp.GradScaler(init_scale=1024.0)  # expect: DLX301
+    grads = functorch.vmap(functorch.grad(model))(xs)  # expect: DLX301
+    return scaler, grads, T.ger(a, b), T.svd(a)  # expect: DLX301
+""",
+        """
 import torch
 import torch.backends.cuda as tbc
 
@@ -95,6 +138,39 @@ sdp = tbc.sdp_kernel  # expect: DLX301
 class Op(torch.autograd.Function):
     @staticmethod
     @torch.cuda.amp.custom_fwd  # expect: DLX301
+    def forward(ctx, x):
+        return x
+""",
+    )
+    fixed_examples = (
+        """
+import torch
+from torch.cuda.amp import autocast
+
+def predict(model, x, a):
+    with torch.amp.autocast("cuda"):  # expect: DLX301
+        y = model(x)
+    q, r = torch.linalg.qr(a)  # expect: DLX301
+    return y, q, torch.arange(0.0, 4.0)  # expect: DLX301
+""",
+        """
+import torch as T
+import functorch
+
+def per_sample(model, xs, a, b):
+    scaler = T.amp.GradScaler("cuda", init_scale=1024.0)  # expect: DLX301
+    grads = T.func.vmap(T.func.grad(model))(xs)  # expect: DLX301
+    return scaler, grads, T.outer(a, b), T.svd(a)  # expect: DLX301
+""",
+        """
+import torch
+import torch.backends.cuda as tbc
+
+sdp = tbc.sdp_kernel  # expect: DLX301
+
+class Op(torch.autograd.Function):
+    @staticmethod
+    @torch.amp.custom_fwd(device_type="cuda")  # expect: DLX301
     def forward(ctx, x):
         return x
 """,
@@ -113,10 +189,12 @@ def run(model, x, a, range):
     return y, q, n, idx, torch.arange(0, 4), weight_norm(torch.nn.Linear(2, 2))
 """,
     )
-    fix_availability = FixAvailability.NEVER
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.SAFE
 
     def check(self, model) -> Iterator[Finding]:
         target = target_version(model)
         for use in symbol_uses(model):
             if use.entry.rule == self.code and use.entry.applies(target):
-                yield Finding(use.node, use_message(use.entry, use.qualname))
+                fix = partial(use_fix, model, use) if use.entry.fix else None
+                yield Finding(use.node, use_message(use.entry, use.qualname), fix=fix)

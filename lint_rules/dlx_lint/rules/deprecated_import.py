@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Iterator
 
 from ..deprecations import describe, target_version
-from ..diagnostics import Severity
+from ..diagnostics import Applicability, Severity
+from ..fixes.deprecated import import_fix
 from ..rule import Finding, FixAvailability, Reference, Rule
 from ..semantic.symbol_uses import symbol_imports
 
@@ -41,9 +43,14 @@ from torch.nn.utils.parametrizations import weight_norm
 from torch.amp import autocast      # then autocast("cuda")
 """
     fix_safety = """
-No fix yet. A later fix can rewrite the statement when every imported name maps to one new
-module and the rename is a drop-in (the table's `drop_in`), e.g. `from functorch import vmap`
--> `from torch.func import vmap`.
+The fix rewrites the module of a `from ... import` statement when every name it imports is a
+pure rename into one new module under the same name, e.g. `from functorch import vmap, grad
+as g` -> `from torch.func import vmap, grad as g` (aliases are kept). It is safe: the names
+stay bound to functions taking the same arguments, so every use keeps working, and DLX301
+leaves such uses alone so that the two fixes never conflict. There is no fix when one name
+needs more than a rename (`from torch.cuda.amp import autocast`: its calls need `"cuda"`;
+DLX301 rewrites those calls), has a different name in its new home, lives in another module
+than its neighbours, or is not deprecated at all (`from functorch import vmap, make_fx`).
 """
     limitations = """
 `import torch.cuda.amp as amp` imports a module that is not itself deprecated and is not
@@ -68,6 +75,16 @@ from functorch import vmap as batched  # expect: DLX303
 from torch._six import inf  # expect: DLX303
 """,
     )
+    fixed_examples = (
+        """
+from torch.nn.utils import weight_norm  # expect: DLX303
+from torch.cuda.amp import GradScaler, autocast  # expect: DLX303
+from torch.func import vmap as batched  # expect: DLX303
+""",
+        """
+from torch._six import inf  # expect: DLX303
+""",
+    )
     good_examples = (
         """
 from torch.nn.utils.parametrizations import weight_norm
@@ -77,7 +94,8 @@ from torch.nn.utils import clip_grad_norm_
 import torch.cuda.amp as amp
 """,
     )
-    fix_availability = FixAvailability.NEVER
+    fix_availability = FixAvailability.SOMETIMES
+    fix_applicability = Applicability.SAFE
 
     def check(self, model) -> Iterator[Finding]:
         target = target_version(model)
@@ -89,7 +107,7 @@ import torch.cuda.amp as amp
             if any(e.removed is not None for _, e in names):
                 removed.add(id(statement.node))
             parts = [f"`{q}` ({describe(e)}; use `{e.replacement}`)" for q, e in names]
-            yield Finding(statement.node, "import of " + ", ".join(parts))
+            yield Finding(statement.node, "import of " + ", ".join(parts), fix=partial(import_fix, model, statement))
 
     def severity_for(self, model, finding):
         # The severity follows the symbol: removed (DLX302's) is an error, deprecated a warning.
