@@ -286,7 +286,7 @@ def check_model(model: SemanticModel, rules: list[Rule], settings: Settings, *, 
         more_spans, more_ranges = nodes_needed(ops)
         span_nodes += more_spans
         range_nodes += more_ranges
-    spans, ranges = compute_positions(model.module, span_nodes, range_nodes) if span_nodes else ({}, {})
+    spans, ranges = compute_positions(model.module, span_nodes, range_nodes, model.parent) if span_nodes else ({}, {})
     noqa = parse_noqa(model.source)
     comment_rows = noqa_rows(model.source) if found else {}
     used: dict[int, set[str]] = {}  # directive row -> codes it suppressed (for DLX901)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 
 import libcst as cst
 
@@ -54,9 +55,10 @@ def parse_module(source: str) -> cst.Module:
             when it nests too deeply, with CPython's message and position.
         RecursionError: libcst itself ran out of Python stack (rare after the check).
     """
-    cpython_error = check_depth(source)
+    tree = _cpython_tree(source)
+    cpython_error = tree if isinstance(tree, SyntaxError) else None
     try:
-        return cst.parse_module(source)
+        module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         # CPython's message and position ("'(' was never closed" at the bracket) beat
         # libcst's ("expected one of !=, %, &..." on the next statement). Only used when both
@@ -72,6 +74,47 @@ def parse_module(source: str) -> cst.Module:
             raise _positioned(source, cpython_error) from None
         lines = source.splitlines(keepends=True) or [""]
         raise cst.ParserSyntaxError(str(error), lines=lines, raw_line=1, raw_column=0) from None
+    if isinstance(tree, ast.Module):
+        _LAST_PARSED.value = (module, _statement_lines(module, tree))
+    return module
+
+
+class _LastParsed(threading.local):
+    value: tuple[cst.Module, tuple[int, ...] | None] | None = None
+
+
+# The top-level statement lines of the module each thread parsed last (see `statement_lines`).
+_LAST_PARSED = _LastParsed()
+
+
+def statement_lines(module: cst.Module) -> tuple[int, ...] | None:
+    """For the module this thread parsed last with `parse_module`: the row (1-based) where
+    each top-level statement's code starts (its leading comment and blank lines included),
+    taken from the CPython tree the depth check built anyway; None for any other module.
+
+    `dlx_lint.positions` uses it to generate code only for the statements that hold findings
+    instead of the whole file (libcst nodes cannot be weakly referenced, hence the
+    one-entry, per-thread memo that keeps the module alive until the next parse).
+    """
+    last = _LAST_PARSED.value
+    return last[1] if last is not None and last[0] is module else None
+
+
+def _statement_lines(module: cst.Module, tree: ast.Module) -> tuple[int, ...] | None:
+    """Start rows of `module.body`, matched to CPython's statements (a libcst simple-statement
+    line holds one CPython statement per `;`-separated part); None when they do not match."""
+    starts = []
+    index = 0
+    body = tree.body
+    for statement in module.body:
+        if index >= len(body):
+            return None
+        first = body[index]
+        decorators = getattr(first, "decorator_list", None)
+        row = decorators[0].lineno if decorators else first.lineno
+        starts.append(row - len(statement.leading_lines))
+        index += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
+    return tuple(starts) if index == len(body) else None
 
 
 def check_depth(source: str) -> SyntaxError | None:
@@ -81,8 +124,18 @@ def check_depth(source: str) -> SyntaxError | None:
     Returns:
         CPython's other SyntaxError for `source`, if any (else None).
     """
+    tree = _cpython_tree(source)
+    return tree if isinstance(tree, SyntaxError) else None
+
+
+def _cpython_tree(source: str) -> ast.Module | SyntaxError | None:
+    """CPython's tree of `source`, or its (non-depth) SyntaxError, or None (NUL characters).
+
+    Raises:
+        TooDeeplyNested: as `check_depth`.
+    """
     try:
-        compile(source, "<dlx-lint>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+        return compile(source, "<dlx-lint>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError as error:
         message = str(error.msg or "")
         if any(fragment in message for fragment in _DEPTH_MESSAGES):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Iterable, Mapping, Optional
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -152,12 +152,13 @@ def compute_spans(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cst.
         return {}
     asked = set(wanted)
     state = _TrackingState(module, wanted)
-    module._codegen(state)
+    _generate_until_found(module, state, asked, set())
     return {node: span for node, span in state.spans.items() if node in asked}
 
 
 def compute_positions(
-    module: cst.Module, span_nodes: Iterable[cst.CSTNode], range_nodes: Iterable[cst.CSTNode]
+    module: cst.Module, span_nodes: Iterable[cst.CSTNode], range_nodes: Iterable[cst.CSTNode],
+    parents: Mapping[cst.CSTNode, cst.CSTNode] | None = None,
 ) -> tuple[dict[cst.CSTNode, Span], dict[cst.CSTNode, CodeRange]]:
     """Syntactic spans of `span_nodes` and code ranges of `range_nodes`, in one pass.
 
@@ -165,6 +166,10 @@ def compute_positions(
         module: the parsed module the nodes belong to.
         span_nodes: nodes whose syntactic span is wanted (as `compute_spans`).
         range_nodes: nodes whose `CodeRange` is wanted (for fixes).
+        parents: child -> parent for the module's code nodes (the semantic model's
+            ``parent``). With it, and when `module` is the one `dlx_lint.parsing.parse_module`
+            parsed last on this thread, code is generated only for the top-level statements
+            holding the nodes, each started at its known row.
 
     Returns:
         (spans, ranges); nodes not found in the module are absent from both.
@@ -175,6 +180,53 @@ def compute_positions(
         return {}, {}
     asked = set(wanted)
     state = _TrackingState(module, wanted, ranged)
-    module._codegen(state)
+    if parents is None or not _generate_statements(module, state, asked | ranged, parents):
+        _generate_until_found(module, state, asked, set(ranged))
     spans = {node: span for node, span in state.spans.items() if node in asked}
     return spans, state.ranges
+
+
+def _generate_statements(module: cst.Module, state: _TrackingState, nodes: set,
+                         parents: Mapping[cst.CSTNode, cst.CSTNode]) -> bool:
+    """Generate only the top-level statements that hold `nodes`, each from the row CPython
+    gave it (top-level statements start at column 0 with no indentation in force). False, with
+    nothing generated, when the rows or a node's statement are not known."""
+    from .parsing import statement_lines
+
+    rows = statement_lines(module)
+    if rows is None:
+        return False
+    needed = set()
+    for node in nodes:
+        while True:
+            parent = parents.get(node)
+            if parent is None:
+                return False
+            if parent is module:
+                break
+            node = parent
+        needed.add(node)
+    for row, statement in zip(rows, module.body):
+        if statement in needed:
+            state.line = row
+            state.column = 0
+            statement._codegen(state)
+    return True
+
+
+def _generate_until_found(module: cst.Module, state: _TrackingState, spans: set, ranges: set) -> None:
+    """Run the module's code generator statement by statement (as `Module._codegen_impl`
+    does) and stop after the statement that completes every wanted span and range: positions
+    only depend on what comes before, and the code generator is most of the cost (findings in
+    the first half of a file halve it). The module node itself is never a wanted node."""
+    if module in spans or module in ranges:
+        module._codegen(state)
+        return
+    for line in module.header:
+        line._codegen(state)
+    for statement in module.body:
+        statement._codegen(state)
+        if spans <= state.spans.keys() and ranges <= state.ranges.keys():
+            return
+    for line in module.footer:
+        line._codegen(state)
