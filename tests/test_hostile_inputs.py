@@ -118,14 +118,27 @@ def test_deep_nesting_is_a_syntax_error_in_process(kind):
 
 @pytest.mark.parametrize("kind", ["parentheses", "lambdas", "conditional-expressions", "elif-chain", "unary-minus"])
 def test_nesting_cpython_accepts_is_linted_or_refused_in_one_line(kind):
-    # 150 levels: deep but fine, linted as usual. 2,000 levels: CPython accepts them, but the
-    # analysis (recursive, like libcst's visitors) runs out of Python stack at about 400; that
-    # used to be one DLX999 per rule (or a traceback with raise_errors), now it is one DLX900.
+    # 150 levels: deep but fine, linted as usual. 2,000 levels: CPython accepts them; the
+    # analysis walks trees iteratively and positions are generated only for the statements
+    # that hold findings, so a finding before or after the deep statement is still reported.
+    # A finding inside it needs libcst's (recursive) code generator there, which runs out of
+    # Python stack at about 400 levels: that used to be one DLX999 per rule (or a traceback
+    # with raise_errors), now it is one DLX900.
     settings = Settings(select=("ALL",))
     assert [d.code for d in lint_source("deep.py", nested(kind, 150).decode(), settings, raise_errors=True)] == ["DLX020"]
-    if kind != "parentheses":  # more than 200 brackets are CPython's syntax error (above)
-        (diagnostic,) = lint_source("deep.py", nested(kind, 2000).decode(), settings, raise_errors=True)
-        assert diagnostic.code == "DLX900" and "nested too deeply to analyse" in diagnostic.message
+    if kind == "parentheses":  # more than 200 brackets are CPython's syntax error (above)
+        return
+    source = nested(kind, 2000).decode()
+    assert [(d.code, d.row) for d in lint_source("deep.py", source, settings, raise_errors=True)] == [("DLX020", 3)]
+    deep_statement = source.split("x.cuda()\n", 1)[1]
+    after = "import torch\n" + deep_statement + "x = torch.zeros(3)\nx.cuda()\n"
+    assert [d.code for d in lint_source("deep.py", after, settings, raise_errors=True)] == ["DLX020"]
+
+
+def test_a_finding_inside_a_statement_too_deep_to_position_is_one_syntax_error():
+    source = "import torch\ny = " + "-" * 2000 + "torch.load(p)\n"
+    (diagnostic,) = lint_source("deep.py", source, Settings(select=("ALL",)), raise_errors=True)
+    assert diagnostic.code == "DLX900" and "nested too deeply to analyse" in diagnostic.message
 
 
 def test_syntax_newer_than_the_interpreter_still_gets_the_bracket_check():
