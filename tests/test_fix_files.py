@@ -206,6 +206,19 @@ def test_notebook_diagnostics_after_fixing_are_relative_to_cells():
     assert remaining.fix.edits[0].row == 1  # the fix is relative to the cell too
 
 
+def test_a_cell_that_does_not_parse_stays_in_what_remains_after_fixing(tmp_path):
+    # The fix loop skips broken cells; their DLX900 used to vanish from the result, so
+    # `--fix` reported "0 remaining" and exited 0 on a notebook that does not run.
+    data = _notebook([_code(["import torch\n", "x = torch.zeros(3)\n", "x.cuda()\n"]), _code(["def f(:\n"])])
+    new, result = fix_notebook("n.ipynb", data, ALL)
+    assert [fix.code for fix in result.applied] == ["DLX020"]
+    assert [(d.code, d.cell, d.row) for d in result.remaining] == [("DLX900", 1, 1)]
+    path = tmp_path / "n.ipynb"
+    path.write_bytes(data)
+    outcome = _fix(path)
+    assert outcome.written and [d.code for d in outcome.diagnostics] == ["DLX900"]
+
+
 def test_fix_file_on_a_notebook(tmp_path):
     path = tmp_path / "n.ipynb"
     path.write_bytes(_notebook([_code(["import torch\n", "x = torch.zeros(3)\n", "x.cuda()"])]))

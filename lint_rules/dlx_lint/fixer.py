@@ -276,8 +276,14 @@ def fix_notebook(path: str, data: bytes, settings: Settings | None = None, *, un
     """
     from .fixes.notebook import NotebookDocument, load
 
+    from .notebook import lint_notebook
+
     settings = settings or Settings()
     document = NotebookDocument(path, load(data), settings)
     final, result = run(document, unsafe=unsafe, max_passes=max_passes)
-    result.remaining.sort(key=Diagnostic.sort_key)
-    return final.notebook_bytes(), result  # type: ignore[attr-defined]
+    new_data = final.notebook_bytes()  # type: ignore[attr-defined]
+    # The fix loop sees only the cells that parse; what remains is what `check` reports on the
+    # result, including a DLX900 for each cell that does not parse (it used to vanish, and a
+    # notebook with a broken cell passed `--fix` with exit status 0).
+    result.remaining = lint_notebook(path, new_data, settings)
+    return new_data, result
