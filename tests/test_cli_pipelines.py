@@ -109,6 +109,24 @@ def test_force_exclude_applies_exclude_to_named_files(project, capsys):
     assert call(capsys, "--force-exclude", "nan.py")[0] == 0
 
 
+@pytest.mark.parametrize("pattern", ["sub", "sub/", "deep", "**/deep"])
+def test_force_exclude_applies_to_files_inside_an_excluded_folder(project, capsys, pattern):
+    # pre-commit names files one by one; `exclude = ["generated"]` must skip what lies inside.
+    (project / "pyproject.toml").write_text(f"[tool.dlx-lint]\nexclude = [{pattern!r}]\n")
+    inner = project / "sub" / "deep" / "x.py"
+    inner.parent.mkdir(parents=True)
+    inner.write_text(LOAD_SOURCE)
+    assert call(capsys, "sub/deep/x.py")[0] == 1  # named without --force-exclude: linted
+    code, out, _ = call(capsys, "--force-exclude", "sub/deep/x.py", "load.py", "--output-format", "json")
+    assert code == 1 and {d["filename"] for d in json.loads(out)} == {"load.py"}
+
+
+def test_force_exclude_does_not_apply_folder_patterns_above_the_project(project, capsys):
+    (project / "pyproject.toml").write_text(f"[tool.dlx-lint]\nexclude = [{project.name!r}]\n")
+    code, out, _ = call(capsys, "--force-exclude", "load.py", "--output-format", "json")
+    assert code == 1 and {d["filename"] for d in json.loads(out)} == {"load.py"}
+
+
 def test_no_default_path_lints_nothing_without_paths(project, capsys):
     assert call(capsys)[0] == 1  # the current directory
     code, out, _ = call(capsys, "--no-default-path")

@@ -94,7 +94,7 @@ def discover(paths: Iterable[str], settings_resolver: Resolver, *, force_exclude
     for root in roots:
         if os.path.isdir(root):
             found = _walk(root, resolve, seen)
-        elif force_exclude and is_excluded(root, resolve(os.path.dirname(os.path.abspath(root)))):
+        elif force_exclude and is_excluded_with_parents(root, resolve(os.path.dirname(os.path.abspath(root)))):
             found = iter(())
         else:
             found = iter([root]) if _first_visit(root, seen) else iter(())
@@ -161,6 +161,25 @@ def is_excluded(path: str, settings: Settings) -> bool:
         patterns = (pattern, pattern[3:]) if pattern.startswith("**/") else (pattern,)
         if any(fnmatch.fnmatchcase(candidate, p) for candidate in candidates for p in patterns):
             return True
+    return False
+
+
+def is_excluded_with_parents(path: str, settings: Settings) -> bool:
+    """Whether `path`, or a folder it lies in below the project root, is excluded: what
+    ``--force-exclude`` applies to a file named on the command line, so that ``exclude =
+    ["generated"]`` skips ``generated/x.py`` there as it does when folders are walked."""
+    if not settings.exclude:
+        return False
+    if is_excluded(path, settings):
+        return True
+    root = os.path.abspath(settings.project_root or os.getcwd())
+    folder = os.path.dirname(os.path.abspath(path))
+    while folder != root and os.path.dirname(folder) != folder:
+        if os.path.relpath(folder, root).startswith(".."):
+            return False  # outside the project: only the file itself counts
+        if is_excluded(folder, settings):
+            return True
+        folder = os.path.dirname(folder)
     return False
 
 
