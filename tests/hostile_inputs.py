@@ -31,6 +31,13 @@ def big_module(target_bytes: int) -> bytes:
     return (head + "".join(TRAIN_STEP.format(n=n) for n in range(count))).encode()
 
 
+def dense_findings(target_bytes: int) -> bytes:
+    """About `target_bytes` of `x = torch.zeros(1)` / `x.cuda()` pairs: a finding every other
+    line (a user's report: 2,000,000 characters of it took 2.4 GB before the limit was cut)."""
+    pair = "x = torch.zeros(1)\nx.cuda()\n"
+    return ("import torch\n" + pair * ((target_bytes - 13) // len(pair))).encode()
+
+
 def many_lines(lines: int) -> bytes:
     """`lines` lines: mostly short statements, a finding every few hundred lines."""
     parts = ["import torch\nx = torch.zeros(3)\n"]
@@ -97,7 +104,9 @@ BUG = "x = torch.zeros(3)\nx.cuda()\n"
 # concise output must match, or None for "nothing to report").
 HOSTILE: dict[str, tuple[str, bytes, str | None]] = {
     "10mb": ("big.py", big_module(10_000_000), r"DLX902 .*too large to analyse"),
-    "just-under-the-size-limit": ("two.py", big_module(1_900_000), r"DLX020"),
+    "just-under-the-size-limit": ("two.py", big_module(1_200_000), r"DLX020"),
+    # The shape that costs the most memory per character: a statement and a finding every line.
+    "dense-findings-under-the-limit": ("dense.py", dense_findings(1_200_000), r"DLX020"),
     "100k-lines": ("lines.py", many_lines(100_000), r"DLX020"),
     "1mb-line": ("long_line.py", one_long_line(1_000_000), r"DLX020"),
     "nested-parentheses-5000": ("parens.py", nested("parentheses", 5000), r"DLX900 .*too many nested parentheses"),

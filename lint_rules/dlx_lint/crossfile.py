@@ -58,7 +58,7 @@ DEFAULT_CALL_TIMEOUT = 10.0
 """Seconds one jedi lookup may take (the CLI: generous, so results do not depend on load)."""
 
 PROJECT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg", ".hg")
-MAX_FILE_BYTES = 2_000_000
+MAX_FILE_BYTES = 1_250_000  # as dlx_lint.engine.MAX_SOURCE_CHARS
 _NEGATIVE_TTL = 2.0  # seconds a "not found" answer is trusted (a new file may appear)
 
 

@@ -35,7 +35,7 @@ from typing import Any, BinaryIO, Callable
 
 logger = logging.getLogger(__name__)
 
-# The engine refuses sources above 2,000,000 characters; even fully \\u-escaped, such a
+# The engine refuses sources above 1,250,000 characters; even fully \\u-escaped, such a
 # document fits in this. Larger frames are treated as malformed.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 MAX_LINE_BYTES = 64 * 1024

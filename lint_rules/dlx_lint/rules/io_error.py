@@ -17,7 +17,7 @@ class IoErrorRule(Rule):
         "bytes), UTF-16 or UTF-32 text (which Python cannot run), bytes that are not valid in "
         "the file's encoding (UTF-8 unless a BOM or a PEP 263 `# -*- coding: ... -*-` comment "
         "says otherwise), a notebook that is not nbformat 4 JSON, or a source of more than "
-        "2,000,000 characters (generated code; it is not analysed)."
+        "1,250,000 characters (generated code; it is not analysed)."
     )
     why = "A file that cannot be read is not checked; saying so beats skipping it silently."
     example = "# a Latin-1 file without a coding declaration\nname = 'caf\\xe9'\n"
