@@ -124,16 +124,55 @@ CASES = [
             reduction="sum",
         )
         """, SAFE),
-    # A computed value, `**kwargs`, an explicit `reduction=` (overridden by the flags) and a
-    # positional argument in a legacy flag's place: reported, not fixed.
+    # Positional flags (by each signature's positions: `reduce` is not always next to
+    # `size_average`), mixed with keywords; a literal `None` counts as the default.
+    ("DLX307", """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        a = nn.NLLLoss(w, False)
+        b = nn.MSELoss(False, False)
+        c = nn.NLLLoss(w, False, reduce=True)
+        d = F.nll_loss(x, y, w, False)
+        e = nn.NLLLoss(w, None, reduce=False)
+        f = nn.MSELoss(True, None)
+        g = nn.BCELoss(size_average=None, reduce=False)
+        h = F.cross_entropy(
+            logits,
+            labels,
+            None,
+            False,
+        )
+        """, """
+        import torch.nn as nn
+        import torch.nn.functional as F
+        a = nn.NLLLoss(w, reduction="sum")
+        b = nn.MSELoss(reduction="none")
+        c = nn.NLLLoss(w, reduction="sum")
+        d = F.nll_loss(x, y, w, reduction="sum")
+        e = nn.NLLLoss(w, reduction="none")
+        f = nn.MSELoss(reduction="mean")
+        g = nn.BCELoss(reduction="none")
+        h = F.cross_entropy(
+            logits,
+            labels,
+            None,
+            reduction="sum",
+        )
+        """, SAFE),
+    # A computed value, `**kwargs`, an explicit `reduction=` (overridden by the flags), a
+    # positional `reduction`, and a positional argument after a positional flag (dropping the
+    # flag would shift it into the flag's place): reported, not fixed.
     ("DLX307", """
         import torch.nn as nn
         import torch.nn.functional as F
         a = nn.MSELoss(size_average=flag)
         b = nn.MSELoss(size_average=False, **kw)
         c = F.mse_loss(x, y, reduce=False, reduction="sum")
-        d = nn.NLLLoss(w, False, reduce=True)
+        d = nn.NLLLoss(w, None, -100, False)
         e = F.mse_loss(*pair, reduce=False)
+        f = nn.NLLLoss(w, False, -100)
+        g = nn.MSELoss(False, False, "sum")
+        h = nn.NLLLoss(w, flag)
         """, None, None),
     # DLX306: the import's module when every name has a public twin (aliases kept; its uses
     # need nothing); attribute paths spelled with the file's imports.
@@ -257,24 +296,30 @@ def test_checkpoint_sequential_with_a_positional_use_reentrant_is_not_reported()
 
 
 def test_size_average_positions_match_the_installed_torch():
-    """DLX307's fix relies on where `size_average` sits in each signature (and on `reduce` and
-    `reduction` coming after it): checked on every function of the rule's table entry."""
+    """DLX307 finds positional flags, and its fix relies, on where `size_average` and `reduce`
+    sit in each signature (and on `reduction` right after `reduce`): checked on every function
+    of the rule's table entry."""
     torch = pytest.importorskip("torch")
     import importlib
     import inspect
 
     from dlx_lint.deprecations import table
-    from dlx_lint.rules.legacy_loss_reduction_args import SIZE_AVERAGE_POSITION
+    from dlx_lint.rules.legacy_loss_reduction_args import REDUCE_POSITION, SIZE_AVERAGE_POSITION
 
     functions = {f for e in table().arguments["DLX307"] for f in e.functions}
-    assert set(SIZE_AVERAGE_POSITION) == functions
+    assert set(SIZE_AVERAGE_POSITION) == set(REDUCE_POSITION) == functions
     for qualname, position in SIZE_AVERAGE_POSITION.items():
         module, name = qualname.rsplit(".", 1)
         obj = getattr(importlib.import_module(module), name)
         target = obj.__init__ if inspect.isclass(obj) else obj
-        names = [p for p in inspect.signature(target).parameters if p != "self"]
+        parameters = [p for p in inspect.signature(target).parameters.values() if p.name != "self"]
+        names = [p.name for p in parameters]
         assert names.index("size_average") == position, qualname
-        assert position < names.index("reduce") < names.index("reduction"), qualname
+        assert names.index("reduce") == REDUCE_POSITION[qualname], qualname
+        assert position < REDUCE_POSITION[qualname] < names.index("reduction") == REDUCE_POSITION[qualname] + 1, qualname
+        # every one of them can be passed positionally, at that index
+        kinds = {p.kind for p in parameters[: names.index("reduction") + 1]}
+        assert kinds == {inspect.Parameter.POSITIONAL_OR_KEYWORD}, qualname
     assert torch.nn.MSELoss  # the import is the point
 
 

@@ -125,6 +125,59 @@ def test_legacy_loss_message_maps_literals_to_reduction():
     assert "reduction=" in found[1].message and '"none"' not in found[1].message
 
 
+def test_legacy_loss_flags_passed_positionally_are_reported_with_their_position():
+    # NLLLoss(weight, size_average, ignore_index, reduce, reduction): `reduce` is 4th, not 3rd.
+    found = lint("""
+        import torch.nn as nn
+        import torch.nn.functional as F
+        a = nn.NLLLoss(weight, False)
+        b = nn.NLLLoss(weight, None, -100, False)
+        c = nn.MSELoss(False, False)
+        d = F.nll_loss(x, y, w, None, -100, flag)
+        e = nn.NLLLoss(weight, False, reduce=True)
+        """, select=("DLX307",))
+    assert [(d.row, d.message) for d in found] == [
+        (4, 'positional argument 2 (`size_average`) on `NLLLoss` deprecated since PyTorch 0.4.1; use `reduction="sum"`'),
+        (5, 'positional argument 4 (`reduce`) on `NLLLoss` deprecated since PyTorch 0.4.1; use `reduction="none"`'),
+        (6, 'positional argument 1 (`size_average`) and positional argument 2 (`reduce`) on `MSELoss` deprecated since PyTorch 0.4.1; use `reduction="none"`'),
+        (7, "positional argument 6 (`reduce`) on `nll_loss` deprecated since PyTorch 0.4.1; use `reduction=` (`reduction='mean' | 'sum' | 'none'`: `reduce=False` is `'none'`; otherwise `size_average=False` is `'sum'` and `True` is `'mean'` (torch.nn._reduction.legacy_get_string))"),
+        (8, 'positional argument 2 (`size_average`) and `reduce=` on `NLLLoss` deprecated since PyTorch 0.4.1; use `reduction="sum"`'),
+    ]
+
+
+@pytest.mark.parametrize("source", [
+    "import torch.nn as nn\nc = nn.NLLLoss(w, False)\n",
+    "from torch.nn import functional as fn\ny = fn.kl_div(x, t, True)\n",
+    "from torch.nn.functional import binary_cross_entropy as bce\ny = bce(p, t, w, False)\n",
+])
+def test_a_file_without_the_flags_names_still_reaches_the_rule(source):
+    """The prefilter: a positional flag leaves no `size_average` / `reduce` in the text."""
+    assert "size_average" not in source and "reduce" not in source
+    assert rows(lint(source, select=("DLX307",))) == [(2, "DLX307")]
+
+
+@pytest.mark.parametrize("source", [
+    # None is the default of both flags: PyTorch warns only when one of them is not None.
+    "import torch.nn as nn\nc = nn.BCELoss(size_average=None, reduce=None)\n",
+    "import torch.nn as nn\nc = nn.BCELoss(reduce=None)\n",
+    "import torch.nn as nn\nc = nn.NLLLoss(w, None, -100, None)\n",
+    "import torch.nn.functional as F\ny = F.mse_loss(x, t, None, None, 'sum')\n",
+    # positional arguments before the legacy positions, and one after `*args`
+    "import torch.nn as nn\nc = nn.NLLLoss(w)\nd = nn.PoissonNLLLoss(True, False)\n",
+    "import torch.nn.functional as F\ny = F.mse_loss(*pair, False)\n",
+])
+def test_legacy_loss_flags_at_their_default_are_silent(source):
+    assert lint(source, select=("DLX307",)) == []
+
+
+def test_legacy_loss_none_next_to_a_literal_counts_as_true():
+    found = lint("import torch.nn as nn\nc = nn.BCELoss(size_average=None, reduce=True)\nd = nn.BCELoss(size_average=False, reduce=None)\n")
+    assert [(d.row, d.message) for d in found] == [
+        (2, '`reduce=` on `BCELoss` deprecated since PyTorch 0.4.1; use `reduction="mean"`'),
+        (3, '`size_average=` on `BCELoss` deprecated since PyTorch 0.4.1; use `reduction="sum"`'),
+    ]
+
+
 def test_target_torch_version_from_cli_and_pyproject(tmp_path):
     # The setting reaches the rules through both configuration routes.
     import subprocess

@@ -1339,6 +1339,82 @@ def _legacy_flags_equal_the_reduction_string(bad, good):
         assert legacy.shape == reduction.shape and torch.equal(legacy, reduction)
 
 
+@proof(
+    "DLX307",
+    name="DLX307-positional",
+    bad="""
+    import warnings
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+    def run():
+        torch.manual_seed(0)
+        pred, target = torch.randn(3, 4), torch.randn(3, 4)
+        logits, labels = torch.randn(3, 5), torch.tensor([0, 4, 2])
+        weight = torch.rand(5)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            values = [
+                nn.NLLLoss(weight, False)(F.log_softmax(logits, 1), labels),
+                nn.MSELoss(False, False)(pred, target),
+                nn.MSELoss(True, None)(pred, target),
+                F.nll_loss(F.log_softmax(logits, 1), labels, weight, False),
+                F.cross_entropy(logits, labels, None, None, reduce=False),
+                nn.BCELoss(size_average=None, reduce=False)(torch.sigmoid(pred), torch.rand(3, 4)),
+            ]
+        return [str(w.message) for w in caught], values
+    """,
+    good="""
+    import warnings
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+    def run():
+        torch.manual_seed(0)
+        pred, target = torch.randn(3, 4), torch.randn(3, 4)
+        logits, labels = torch.randn(3, 5), torch.tensor([0, 4, 2])
+        weight = torch.rand(5)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            values = [
+                nn.NLLLoss(weight, reduction="sum")(F.log_softmax(logits, 1), labels),
+                nn.MSELoss(reduction="none")(pred, target),
+                nn.MSELoss(reduction="mean")(pred, target),
+                F.nll_loss(F.log_softmax(logits, 1), labels, weight, reduction="sum"),
+                F.cross_entropy(logits, labels, None, reduction="none"),
+                nn.BCELoss(reduction="none")(torch.sigmoid(pred), torch.rand(3, 4)),
+            ]
+        return [str(w.message) for w in caught], values
+    """,
+)
+def _positional_legacy_flags_equal_the_reduction_string(bad, good):
+    _legacy_flags_equal_the_reduction_string(bad, good)
+
+
+def test_legacy_flags_left_at_none_neither_warn_nor_are_reported():
+    """DLX307: `None` is both flags' default; PyTorch takes the legacy path only when one is not None."""
+    import warnings
+
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    source = (
+        "import torch.nn as nn\nimport torch.nn.functional as F\n"
+        "a = nn.BCELoss(size_average=None, reduce=None)\n"
+        "b = nn.NLLLoss(None, None, -100, None)\n"
+        "c = F.mse_loss(x, y, None, None, 'sum')\n"
+    )
+    assert lint_source("t.py", source, Settings(select=("DLX307",)), raise_errors=True) == []
+    pred, target = torch.randn(3, 4), torch.randn(3, 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nn.BCELoss(size_average=None, reduce=None)
+        nn.NLLLoss(None, None, -100, None)
+        F.mse_loss(pred, target, None, None, "sum")
+        with pytest.raises(UserWarning, match="size_average and reduce"):
+            nn.NLLLoss(None, False)  # the positional flag the rule reports
+
+
 # ------------------------------------------------------------------------------------ the tests
 
 
