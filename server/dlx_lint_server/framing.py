@@ -19,9 +19,13 @@ length (``Content-Length: 99999999999``) makes it allocate that many bytes.
   garbage until the next frame), and header lines are read in pieces of at most
   `MAX_LINE_BYTES`, so memory stays bounded whatever the client sends.
 
-A frame whose length is wrong by a few bytes still costs that message and, when the length
-is too large, the message after it (its bytes were read as the body); the one after that is
-read normally. A body that is not valid JSON-RPC is reported to `error_handler`, as pygls does.
+* a body that is not JSON but holds a ``Content-Length:`` header (the length was too large,
+  so the next frame was read as the end of the body) is cut there: the part before is
+  handled as the message (it is usually the whole of it) and the rest is read again as the
+  start of the next frame, so nothing is lost (the reader still waits until the claimed
+  length has arrived).
+
+A body that is not valid JSON-RPC is reported to `error_handler`, as pygls does.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ _CARRY_BYTES = 64
 # RFC 7230 header: token ":" OWS value OWS CRLF (a bare LF is accepted too).
 _HEADER = re.compile(rb"([A-Za-z0-9!#$%&'*+.^_`|~-]+):[ \t]*(.*?)[ \t]*\r?\n", re.S)
 _CONTENT_LENGTH = re.compile(rb"content-length:", re.I)
+_HEADER_NAME = b"content-length:"
 _INVALID = -1
 
 
@@ -54,15 +59,34 @@ class BlockingReader:
     def __init__(self, stream: BinaryIO, executor=None) -> None:
         self.stream = stream
         self.executor = executor
+        self.pending = b""  # bytes given back with `unread`, read before the stream
+
+    def unread(self, data: bytes) -> None:
+        """Give `data` back: the next reads return it first."""
+        self.pending = data + self.pending
 
     async def readline(self, limit: int) -> bytes:
         """One line (with its line break), or at most `limit` bytes of a longer line; b"" at
         end of input."""
-        return await asyncio.get_running_loop().run_in_executor(self.executor, self.stream.readline, limit)
+        if self.pending:
+            end = self.pending.find(b"\n", 0, limit)
+            if end >= 0 or len(self.pending) >= limit:
+                cut = end + 1 if end >= 0 else limit
+                line, self.pending = self.pending[:cut], self.pending[cut:]
+                return line
+            line, self.pending = self.pending, b""
+            return line + await self._run(self.stream.readline, limit - len(line))
+        return await self._run(self.stream.readline, limit)
 
     async def read(self, count: int) -> bytes:
         """`count` bytes, fewer only at end of input."""
-        return await asyncio.get_running_loop().run_in_executor(self.executor, self.stream.read, count)
+        if self.pending:
+            data, self.pending = self.pending[:count], self.pending[count:]
+            return data + (await self._run(self.stream.read, count - len(data)) if len(data) < count else b"")
+        return await self._run(self.stream.read, count)
+
+    async def _run(self, function, argument: int) -> bytes:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, argument)
 
 
 def parse_length(value: bytes) -> int:
@@ -98,6 +122,11 @@ async def read_messages(
                 body = await reader.read(length)
                 if len(body) < length:
                     return
+                glued = _glued_frame(body)
+                if glued:
+                    logger.warning("dlx-lint: a Content-Length too large took in the next frame; reading it again")
+                    reader.unread(body[glued:])
+                    body = body[:glued]
                 handle_body(body)
             elif in_headers:
                 logger.warning("dlx-lint: skipped a message without a valid Content-Length header")
@@ -121,6 +150,23 @@ async def read_messages(
             length = parse_length(header.group(2))
             if length == _INVALID:
                 logger.warning("dlx-lint: unreadable or too large Content-Length %r", header.group(2)[:40])
+
+
+def _glued_frame(body: bytes) -> int:
+    """Where the next frame's header starts inside `body` when `body` is not JSON (0: none):
+    a ``Content-Length:`` inside it, or a beginning of one at its very end (the length was
+    too large by fewer bytes than the header name). A JSON body may quote
+    ``Content-Length:`` (a document about HTTP), so only bodies that do not parse are cut."""
+    match = _CONTENT_LENGTH.search(body, 1)
+    tail = next((size for size in range(min(len(_HEADER_NAME), len(body)) - 1, 0, -1)
+                 if body[-size:].lower() == _HEADER_NAME[:size]), 0)
+    if match is None and not tail:
+        return 0
+    try:
+        json.loads(body)
+    except ValueError:
+        return match.start() if match is not None else len(body) - tail
+    return 0
 
 
 def dispatch(protocol, error_handler: Callable[[Exception, type], Any], error_type: type) -> Callable[[bytes], None]:
