@@ -1107,6 +1107,24 @@ CASES = [
             with torch.amp.autocast("cuda", **cfg):
                 return model(x)
         """, SAFE),
+    # A name imported inside a function (a lazy import): `import torch` goes right after that
+    # import, in the function, not at module level.
+    ("DLX301", """
+        \"\"\"Training helpers.\"\"\"
+
+
+        def make():
+            from torch.cuda.amp import GradScaler
+            return GradScaler()
+        """, """
+        \"\"\"Training helpers.\"\"\"
+
+
+        def make():
+            from torch.cuda.amp import GradScaler
+            import torch
+            return torch.amp.GradScaler("cuda")
+        """, SAFE),
     # A call written one argument per line; the CPU twins.
     ("DLX301", """
         import torch
