@@ -116,6 +116,24 @@ CASES = [
                 from torchvision.models import resnet34 as net
             return net(pretrained=True)
         """, None, None),
+    # DLX307: the comment of a legacy argument that goes away is kept on a line of its own.
+    ("DLX307", """
+        import torch.nn as nn
+        a = nn.MSELoss(
+            size_average=False,  # sum
+            reduce=True,  # per batch
+        )
+        b = nn.MSELoss(reduce=True,  # per batch
+                       size_average=False)
+        """, """
+        import torch.nn as nn
+        a = nn.MSELoss(
+            reduction="sum",  # sum
+            # per batch
+        )
+        b = nn.MSELoss(reduction="sum",  # per batch
+                       )
+        """, SAFE),
     # The full path, through the module the builder came from; pretrained_backbone alone; the
     # quantized builders follow `quantize=`; segmentation weights live in their package.
     ("DLX304", """

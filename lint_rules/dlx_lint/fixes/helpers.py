@@ -75,7 +75,17 @@ def add_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.
     if not args:
         return call.with_changes(args=[new_arg])
     last = args[-1]
-    if isinstance(last.comma, cst.Comma):
+    after = last.comma.whitespace_after if isinstance(last.comma, cst.Comma) else None
+    line = args[-2].comma.whitespace_after if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) else call.whitespace_before_args
+    if (isinstance(after, cst.ParenthesizedWhitespace) and after.first_line.comment is not None
+            and isinstance(line, cst.ParenthesizedWhitespace)):
+        # `a,  # note` on its own line: the comment stays with `a`; the new argument gets the
+        # next line, at the arguments' indentation, and the line break before `)`.
+        args[-1] = last.with_changes(comma=last.comma.with_changes(
+            whitespace_after=after.with_changes(indent=line.indent, last_line=line.last_line)))
+        closing = cst.ParenthesizedWhitespace(indent=after.indent, last_line=after.last_line)
+        args.append(new_arg.with_changes(comma=cst.Comma(whitespace_after=closing)))
+    elif isinstance(last.comma, cst.Comma):
         # `f(a, b,)` or one argument per line: the new argument takes the trailing comma (and
         # the line break before the closing parenthesis); the old last argument gets the
         # separator used between the earlier arguments.
