@@ -50,6 +50,90 @@ CASES = [
         backbone = resnet50(weights=ResNet50_Weights.IMAGENET1K_V1)
         detector = fasterrcnn_resnet50_fpn(weights=FasterRCNN_ResNet50_FPN_Weights.COCO_V1, weights_backbone=None)
         """, SAFE),
+    # The builder is imported inside the function (a lazy import of an optional package): the
+    # enum is imported right after it, in the function, never at module level.
+    ("DLX304", """
+        \"\"\"Helpers; torchvision is optional.\"\"\"
+
+
+        def load_backbone():
+            from torchvision.models import resnet50
+            return resnet50(pretrained=True)
+
+
+        def load_nested():
+            from torchvision.models import resnet18
+
+            def build():
+                return resnet18(pretrained=True)
+            return build
+        """, """
+        \"\"\"Helpers; torchvision is optional.\"\"\"
+
+
+        def load_backbone():
+            from torchvision.models import resnet50
+            from torchvision.models import ResNet50_Weights
+            return resnet50(weights=ResNet50_Weights.IMAGENET1K_V1)
+
+
+        def load_nested():
+            from torchvision.models import resnet18
+            from torchvision.models import ResNet18_Weights
+
+            def build():
+                return resnet18(weights=ResNet18_Weights.IMAGENET1K_V1)
+            return build
+        """, SAFE),
+    # A builder imported in a class body: the module-level import goes before the class, two
+    # blank lines apart, above the comment heading it.
+    ("DLX304", """
+        \"\"\"Doc.\"\"\"
+
+
+        # The model.
+        class Net:
+            from torchvision.models import resnet50
+            backbone = resnet50(pretrained=True)
+        """, """
+        \"\"\"Doc.\"\"\"
+
+
+        from torchvision.models import ResNet50_Weights
+
+
+        # The model.
+        class Net:
+            from torchvision.models import resnet50
+            backbone = resnet50(weights=ResNet50_Weights.IMAGENET1K_V1)
+        """, SAFE),
+    # No fix: the function binds the builder twice (no single place for the import).
+    ("DLX304", """
+        def load(small):
+            if small:
+                from torchvision.models import resnet18 as net
+            else:
+                from torchvision.models import resnet34 as net
+            return net(pretrained=True)
+        """, None, None),
+    # DLX307: the comment of a legacy argument that goes away is kept on a line of its own.
+    ("DLX307", """
+        import torch.nn as nn
+        a = nn.MSELoss(
+            size_average=False,  # sum
+            reduce=True,  # per batch
+        )
+        b = nn.MSELoss(reduce=True,  # per batch
+                       size_average=False)
+        """, """
+        import torch.nn as nn
+        a = nn.MSELoss(
+            reduction="sum",  # sum
+            # per batch
+        )
+        b = nn.MSELoss(reduction="sum",  # per batch
+                       )
+        """, SAFE),
     # The full path, through the module the builder came from; pretrained_backbone alone; the
     # quantized builders follow `quantize=`; segmentation weights live in their package.
     ("DLX304", """

@@ -1107,6 +1107,24 @@ CASES = [
             with torch.amp.autocast("cuda", **cfg):
                 return model(x)
         """, SAFE),
+    # A name imported inside a function (a lazy import): `import torch` goes right after that
+    # import, in the function, not at module level.
+    ("DLX301", """
+        \"\"\"Training helpers.\"\"\"
+
+
+        def make():
+            from torch.cuda.amp import GradScaler
+            return GradScaler()
+        """, """
+        \"\"\"Training helpers.\"\"\"
+
+
+        def make():
+            from torch.cuda.amp import GradScaler
+            import torch
+            return torch.amp.GradScaler("cuda")
+        """, SAFE),
     # A call written one argument per line; the CPU twins.
     ("DLX301", """
         import torch
@@ -1245,6 +1263,83 @@ CASES = [
             c = torch.linalg.cholesky(a), torch.linalg.cholesky(a).mH, torch.linalg.cholesky(a)
             return r, i, q, c
         """, UNSAFE),
+    # Comments inside a multi-line call are kept by every kind of fix: a flag that goes away
+    # leaves its comment on a line of its own; a replaced flag keeps its comment.
+    ("DLX301", """
+        import torch
+        q = torch.qr(
+            a,  # matrix
+            some=False,  # full
+        )
+        q = torch.qr(a,  # matrix
+                     some=True)
+        q = torch.qr(
+            a,  # matrix
+            some=True,  # reduced
+        )
+        c = torch.cholesky(
+            a,  # matrix
+            upper=True,  # upper
+        )
+        c = torch.cholesky(a,  # matrix
+                           False)
+        r = torch.range(
+            0,  # start
+            3,  # end
+        )
+        """, """
+        import torch
+        q = torch.linalg.qr(
+            a,  # matrix
+            mode="complete",  # full
+        )
+        q = torch.linalg.qr(a,  # matrix
+                     )
+        q = torch.linalg.qr(
+            a,  # matrix
+            # reduced
+        )
+        c = torch.linalg.cholesky(
+            a,  # matrix
+            # upper
+        ).mH
+        c = torch.linalg.cholesky(a,  # matrix
+                           )
+        r = torch.arange(
+            0.0,  # start
+            4.0,  # end
+        )
+        """, UNSAFE),
+    ("DLX301", """
+        import torch
+        from torch.cuda import amp
+        scaler = torch.cuda.amp.GradScaler(
+            init_scale=1024.0,  # scale
+            growth_interval=100,  # interval
+        )
+        class Op(torch.autograd.Function):
+            @staticmethod
+            @amp.custom_fwd(
+                cast_inputs=torch.float32,  # inputs in fp32
+            )
+            def forward(ctx, x):
+                return x
+        """, """
+        import torch
+        from torch.cuda import amp
+        scaler = torch.amp.GradScaler(
+            "cuda", init_scale=1024.0,  # scale
+            growth_interval=100,  # interval
+        )
+        class Op(torch.autograd.Function):
+            @staticmethod
+            @torch.amp.custom_fwd(
+                cast_inputs=torch.float32,  # inputs in fp32
+                device_type="cuda",
+            )
+            def forward(ctx, x):
+                return x
+        """, SAFE),
     # DLX303: a `from` import whose names are all renames into one module, aliases kept.
     ("DLX303", """
         from functorch import vmap, grad as g

@@ -44,11 +44,16 @@ class Op:
             break).
         node: the replaced node, or the statement inserted next to.
         new: nodes rendered in order (statements for insertions).
+        gap: for a `BEFORE` insertion of imports before a module-level def or class: the
+            blank lines rendered after the new statements (2, as PEP 8 wants before a
+            top-level def); the insertion then goes above the comment lines heading the
+            def, which stay with it.
     """
 
     kind: str
     node: cst.CSTNode
     new: list = field(default_factory=list)
+    gap: int = 0
 
 
 def plan(module: cst.Module, parents: dict, fix: NodeFix) -> list[Op]:
@@ -80,7 +85,10 @@ def plan(module: cst.Module, parents: dict, fix: NodeFix) -> list[Op]:
             replacement = [_statement(module, "pass")] if alone and isinstance(block, cst.IndentedBlock) else []
             ops.append(Op(REPLACE, statement, replacement))
         elif isinstance(change, AddImport):
-            kind, anchor = import_position(module, parents, change.before)
+            if change.after is not None:
+                kind, anchor = AFTER, _anchor(parents, change.after, last=True)
+            else:
+                kind, anchor = import_position(module, parents, change.before)
             key = (kind, id(anchor))
             statement = _statement(module, change.statement)
             if key in imports:
@@ -88,6 +96,8 @@ def plan(module: cst.Module, parents: dict, fix: NodeFix) -> list[Op]:
                     imports[key].new.append(statement)
             else:
                 op = Op(kind, anchor, [statement])
+                if kind == BEFORE and isinstance(anchor, (cst.FunctionDef, cst.ClassDef)) and isinstance(parents.get(anchor), cst.Module):
+                    op.gap = 2
                 imports[key] = op
                 ops.append(op)
         else:  # pragma: no cover - a programming error in a rule
@@ -375,6 +385,13 @@ def _render_before(module: cst.Module, index: LineIndex, op: Op, code_range: Cod
         raise FixUnavailable("unexpected indentation before the statement")
     newline = index.newline_of(row) or module.default_newline
     content = "".join(render_node(module, node, code_range.indent, newline) for node in op.new)
+    if op.gap:
+        content += newline * op.gap
+        for line in reversed(getattr(op.node, "leading_lines", ())):
+            if line.comment is None or not index.line(row - 1).lstrip().startswith("#"):
+                break
+            row -= 1
+        line_start = index.offset(row, 1)
     return line_start, line_start, content, True
 
 

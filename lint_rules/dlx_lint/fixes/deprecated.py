@@ -16,6 +16,7 @@ import libcst as cst
 from ..deprecations import Entry, Version, table, target_version
 from ..diagnostics import Applicability
 from ..semantic.names import dotted_name
+from .arguments import rewrite_args
 from .helpers import add_keyword, spell
 from .spec import NodeFix, Replace
 
@@ -245,8 +246,9 @@ def _matrix_and_flag(call: cst.Call | None, flag: str) -> tuple[cst.Arg, bool | 
     return matrix, value
 
 
-def _only(call: cst.Call, matrix: cst.Arg) -> cst.Call:
-    return call.with_changes(args=[matrix.with_changes(comma=cst.MaybeSentinel.DEFAULT)])
+def _without_flag(call: cst.Call) -> cst.Call:
+    """The call without its flag argument (the second), keeping its layout and comments."""
+    return rewrite_args(call, {}, frozenset(range(1, len(call.args))))
 
 
 def _linalg_qr(model, entry: Entry, call, ref) -> NodeFix | None:
@@ -257,9 +259,11 @@ def _linalg_qr(model, entry: Entry, call, ref) -> NodeFix | None:
         return None
     matrix, some = found
     new_func, imports = _spelled(model, "torch.linalg.qr", ref)
-    new = _only(call.with_changes(func=new_func), matrix)
+    renamed = call.with_changes(func=new_func)
     if some is False:
-        new = add_keyword(new, "mode", _string("complete"))
+        new = rewrite_args(renamed, {1: ("mode", _string("complete"))})
+    else:
+        new = _without_flag(renamed)
     return NodeFix("Use `torch.linalg.qr`", (Replace(call, new), *imports))
 
 
@@ -274,7 +278,7 @@ def _linalg_cholesky(model, entry: Entry, call, ref) -> NodeFix | None:
     if upper and target is not None and target < _MH_SINCE:
         return None
     new_func, imports = _spelled(model, "torch.linalg.cholesky", ref)
-    new: cst.BaseExpression = _only(call.with_changes(func=new_func), matrix)
+    new: cst.BaseExpression = _without_flag(call.with_changes(func=new_func))
     if upper:
         new = cst.Attribute(value=new, attr=cst.Name("mH"))
     return NodeFix("Use `torch.linalg.cholesky(A)" + (".mH`" if upper else "`"), (Replace(call, new), *imports))

@@ -75,7 +75,17 @@ def add_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.
     if not args:
         return call.with_changes(args=[new_arg])
     last = args[-1]
-    if isinstance(last.comma, cst.Comma):
+    after = last.comma.whitespace_after if isinstance(last.comma, cst.Comma) else None
+    line = args[-2].comma.whitespace_after if len(args) > 1 and isinstance(args[-2].comma, cst.Comma) else call.whitespace_before_args
+    if (isinstance(after, cst.ParenthesizedWhitespace) and after.first_line.comment is not None
+            and isinstance(line, cst.ParenthesizedWhitespace)):
+        # `a,  # note` on its own line: the comment stays with `a`; the new argument gets the
+        # next line, at the arguments' indentation, and the line break before `)`.
+        args[-1] = last.with_changes(comma=last.comma.with_changes(
+            whitespace_after=after.with_changes(indent=line.indent, last_line=line.last_line)))
+        closing = cst.ParenthesizedWhitespace(indent=after.indent, last_line=after.last_line)
+        args.append(new_arg.with_changes(comma=cst.Comma(whitespace_after=closing)))
+    elif isinstance(last.comma, cst.Comma):
         # `f(a, b,)` or one argument per line: the new argument takes the trailing comma (and
         # the line break before the closing parenthesis); the old last argument gets the
         # separator used between the earlier arguments.
@@ -113,7 +123,7 @@ def spell(model: "SemanticModel", qualname: str, at: cst.CSTNode) -> tuple[str, 
     Uses the longest import visible at `at` whose qualified name is a prefix of `qualname`
     (``F.log_softmax`` with ``import torch.nn.functional as F``, ``torch.nn.functional.log_softmax``
     with only ``import torch``). With no such import, spells the full name and returns an
-    `AddImport` of its top-level package.
+    `AddImport` of its top-level package (see `add_import` for where it goes).
 
     Returns:
         (text, extra changes: empty, or one `AddImport`).
@@ -146,7 +156,59 @@ def spell(model: "SemanticModel", qualname: str, at: cst.CSTNode) -> tuple[str, 
     for other in model.scopes.values():
         if top in other.bindings:
             raise FixUnavailable(f"`{top}` is bound to something else in this file")
-    return qualname, (AddImport(f"import {top}", before=at),)
+    return qualname, (add_import(model, f"import {top}", at),)
+
+
+def add_import(model: "SemanticModel", statement: str, at: cst.CSTNode) -> AddImport:
+    """An `AddImport` of `statement` for the code at `at`.
+
+    When the name heading `at` (``resnet50`` in ``resnet50(pretrained=True)``, ``GradScaler``
+    in ``GradScaler()``, ``amp`` in ``amp.autocast``) is bound by an import inside a function
+    (a lazy import, often of an optional dependency), the new import goes right after that
+    import, in the same block: hoisting it to module level would make importing the module
+    require the package. Otherwise it is a module-level import.
+
+    Raises:
+        FixUnavailable: the function binds the name more than once, or only after `at`, so
+            there is no single place the import can go.
+    """
+    local = _local_import(model, at)
+    return AddImport(statement, before=at, after=local)
+
+
+def _head(node: cst.CSTNode) -> cst.Name | None:
+    """The name a call or attribute chain starts with (``a`` in ``a.b.c(x)``)."""
+    while True:
+        if isinstance(node, cst.Call):
+            node = node.func
+        elif isinstance(node, cst.Attribute):
+            node = node.value
+        elif isinstance(node, cst.Name):
+            return node
+        else:
+            return None
+
+
+def _local_import(model: "SemanticModel", at: cst.CSTNode) -> cst.CSTNode | None:
+    """The function-local import statement binding the name heading `at`, or None when that
+    name is not bound by an import in a function scope."""
+    head = _head(at)
+    if head is None:
+        return None
+    for scope in model.scope_for(head).lookup_chain():
+        bindings = scope.bindings.get(head.value)
+        if bindings:
+            break
+    else:
+        return None
+    if scope.kind not in ("function", "lambda") or not any(b.kind == "import" for b in bindings):
+        return None
+    if len(bindings) != 1:
+        raise FixUnavailable(f"`{head.value}` is bound more than once in its function")
+    node = bindings[0].node
+    if model.order_of(node) > model.order_of(at):
+        raise FixUnavailable(f"`{head.value}` is imported after its use")
+    return node
 
 
 def _available(model: "SemanticModel", import_node: cst.CSTNode, scope, at: cst.CSTNode) -> bool:
@@ -172,6 +234,7 @@ def bound_before(model: "SemanticModel", path: str, statement: cst.CSTNode) -> b
 
 __all__ = [
     "FixUnavailable",
+    "add_import",
     "add_keyword",
     "as_argument",
     "as_receiver",

@@ -14,8 +14,9 @@ Changes:
         statement in a block is used).
     `Remove(anchor)`: delete a statement (``pass`` takes its place when it is the only one).
     `AddImport(statement)`: an import at module level, placed after the docstring and
-        ``__future__`` imports, with the file's other imports; identical imports added by
-        several fixes in one pass are applied once.
+        ``__future__`` imports, with the file's other imports (or, with `after`, right after a
+        function-local import); identical imports added by several fixes in one pass are
+        applied once.
 
 A change that cannot be expressed in the file's layout (an insertion before a statement that
 shares its line with another, in a one-line ``if x: a`` suite) makes the whole fix
@@ -77,16 +78,21 @@ class Remove:
 
 @dataclass(frozen=True)
 class AddImport:
-    """A module-level import statement, e.g. ``"import math"``.
+    """An import statement, e.g. ``"import math"``: at module level, or next to a
+    function-local import.
 
     Attributes:
         statement: the import as source text.
         before: the node that uses the imported name; when it is module-level code that runs
             before the usual import position, the import goes right before its statement.
+        after: an import statement inside a function (the one binding the name the fix
+            relies on, a lazy import); the new import goes right after it, in the same block,
+            so that the module does not start requiring the package at import time.
     """
 
     statement: str
     before: cst.CSTNode | None = None
+    after: cst.CSTNode | None = None
 
 
 Change = Union[Replace, InsertBefore, InsertAfter, Remove, AddImport]

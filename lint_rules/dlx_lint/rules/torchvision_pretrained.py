@@ -11,8 +11,8 @@ import libcst as cst
 from ..deprecations import Entry, table, target_version
 from ..diagnostics import Severity
 from ..fixes.arguments import has_star, index_of, positional_count, rewrite_args
-from ..fixes.helpers import spell
-from ..fixes.spec import AddImport, FixUnavailable, NodeFix, Replace
+from ..fixes.helpers import add_import, spell
+from ..fixes.spec import FixUnavailable, NodeFix, Replace
 from ..rule import Finding, FixAvailability, Reference, Rule
 from ..semantic.symbol_uses import calls_resolving_to, keyword_arg
 
@@ -263,7 +263,7 @@ def _spell_enum(model, module: str, enum: str, at: cst.CSTNode) -> tuple[str, tu
     if text and not extra:
         return text, ()
     if not any(enum in scope.bindings for scope in model.scopes.values()):
-        return enum, (AddImport(f"from {module} import {enum}", before=at),)
+        return enum, (add_import(model, f"from {module} import {enum}", at),)
     if not text:
         raise FixUnavailable(f"`{enum}` cannot be spelled here")
     return text, extra
