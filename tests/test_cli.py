@@ -91,13 +91,20 @@ def test_exit_zero_flag(project):
         (["check", "--diff", "--add-noqa", "clean.py"], "--add-noqa cannot be combined with --diff"),
         (["check", "--fix", "--statistics", "clean.py"], "--statistics cannot be combined with --fix"),
         (["check", "--add-noqa", "--statistics", "clean.py"], "--statistics cannot be combined with --add-noqa"),
-        (["rule", "DLX999"], "unknown rule 'DLX999'"),
+        (["rule", "DLX998"], "unknown rule 'DLX998'"),
         (["rule"], "give either a rule code or name, or --all"),
         (["nonsense"], "invalid choice: 'nonsense'"),
     ],
 )
 def test_exit_2_with_one_line_message(project, args, fragment):
     assert_one_line_error(run(*args, cwd=project), fragment)
+
+
+def test_rule_explains_the_internal_error_code(project):
+    # DLX999 appears in reports (a rule that failed, a dropped fix); looking it up must work.
+    process = run("rule", "DLX999", cwd=project)
+    assert process.returncode == 0 and out(process).startswith("# DLX999 internal-error\n")
+    assert "please report it" in out(process)
 
 
 def test_exit_2_for_a_bad_configuration_file(project):

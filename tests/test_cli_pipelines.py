@@ -46,8 +46,10 @@ def test_statistics_counts_per_rule(project, capsys):
         "2\tDLX016\t[*] nan-equality",
         "1\tDLX025\t    torch-load-without-weights-only",
         "Found 3 errors.",
-        "[*] 2 fixable with the `--fix` option.",
+        # As in the normal report: the unsafe fix is counted as hidden (it was left out).
+        "[*] 2 fixable with the `--fix` option (1 hidden fix can be enabled with the `--unsafe-fixes` option).",
     ]
+    assert call(capsys, "--statistics", "--unsafe-fixes")[1].splitlines()[-1] == "[*] 3 fixable with the `--fix` option."
     code, out, _ = call(capsys, "--statistics", "--output-format", "json")
     assert json.loads(out) == [
         {"code": "DLX016", "name": "nan-equality", "count": 2, "fixable_count": 2, "fixable": True},
@@ -63,7 +65,10 @@ def test_statistics_counts_fixable_findings():
     diagnostics = [_diagnostic("DLX002", "b", safe), _diagnostic("DLX002", "b"), _diagnostic("DLX001", "a", unsafe)]
     assert [(e.code, e.count, e.fixable_count) for e in count_by_rule(diagnostics)] == [("DLX002", 2, 1), ("DLX001", 1, 0)]
     lines = render_text(diagnostics).splitlines()
-    assert lines == ["2\tDLX002\t[*] b", "1\tDLX001\t    a", "Found 3 errors.", "[*] 1 fixable with the `--fix` option."]
+    assert lines == [
+        "2\tDLX002\t[*] b", "1\tDLX001\t    a", "Found 3 errors.",
+        "[*] 1 fixable with the `--fix` option (1 hidden fix can be enabled with the `--unsafe-fixes` option).",
+    ]
     assert json.loads(render_json([_diagnostic("DLX002", "b", safe)]))[0]["fixable"] is True
 
 

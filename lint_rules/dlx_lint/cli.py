@@ -333,7 +333,7 @@ def _print_report(
     if statistics:
         from . import statistics as stats
 
-        text = stats.render_json(diagnostics) if format_name == "json" else stats.render_text(diagnostics, quiet=quiet)
+        text = stats.render_json(diagnostics) if format_name == "json" else stats.render_text(diagnostics, quiet=quiet, unsafe=unsafe_fixes)
         _emit(text, output_file)
         return
     renderer = get_format(format_name)
@@ -378,6 +378,17 @@ def summary_line(count: int) -> str:
     return f"Found {count} error{'s' if count != 1 else ''}."
 
 
+INTERNAL_ERROR_TEXT = """# DLX999 internal-error
+
+Not a rule: dlx-lint reports its own failures under this code instead of crashing, so that the
+other files and rules still run. It appears when a rule raised an exception on a file ("rule
+DLX0nn (...) failed on this file"), or when a fix produced code that does not parse and was
+dropped ("reported as a bug, never written"). The rest of the file's findings are still
+reported. It is reported whatever the rule selection; please report it with the file (or a
+small excerpt that reproduces it).
+"""
+
+
 def _run_rule(args: argparse.Namespace) -> int:
     import json
 
@@ -393,6 +404,9 @@ def _run_rule(args: argparse.Namespace) -> int:
             sys.stdout.write(_rule_table(rules))
         return EXIT_OK
     rule = find_rule(args.rule)
+    if rule is None and args.rule.strip().upper() in ("DLX999", "INTERNAL-ERROR"):
+        sys.stdout.write(INTERNAL_ERROR_TEXT)
+        return EXIT_OK
     if rule is None:
         raise UsageError(f"unknown rule {args.rule!r} (see `{PROG} rule --all`)")
     from .explain import render_markdown

@@ -53,9 +53,11 @@ def count_by_rule(diagnostics: Sequence[Diagnostic]) -> list[RuleCount]:
     return result
 
 
-def render_text(diagnostics: Sequence[Diagnostic], *, quiet: bool = False) -> str:
-    """The text table plus the summary lines (the latter unless `quiet`)."""
+def render_text(diagnostics: Sequence[Diagnostic], *, quiet: bool = False, unsafe: bool = False) -> str:
+    """The text table plus the summary lines (the latter unless `quiet`), the fix line as in
+    the normal report (with the count of fixes hidden behind ``--unsafe-fixes``)."""
     from .cli import summary_line
+    from .fix_command import fixable_hint
 
     entries = count_by_rule(diagnostics)
     width = max((len(str(entry.count)) for entry in entries), default=1)
@@ -66,9 +68,9 @@ def render_text(diagnostics: Sequence[Diagnostic], *, quiet: bool = False) -> st
         lines.append(f"{entry.count:>{width}}\t{entry.code}\t{marker}{entry.name}")
     if not quiet:
         lines.append(summary_line(len(diagnostics)))
-        fixable = sum(entry.fixable_count for entry in entries)
-        if fixable:
-            lines.append(f"[*] {fixable} fixable with the `--fix` option.")
+        hint = fixable_hint(diagnostics, unsafe=unsafe)
+        if hint:
+            lines.append(hint)
     return "".join(line + "\n" for line in lines)
 
 
