@@ -56,3 +56,10 @@ def test_fix_source_on_an_ipynb_path_returns_the_fixed_notebook_json():
     cells = json.loads(result.text)["cells"]
     assert "".join(cells[2]["source"]) == "x = torch.zeros(3)\nx = x.cuda()\n"
     assert cells[0]["source"] == "# notes" and result.remaining == []
+
+
+@pytest.mark.parametrize(("ignore", "reported"), [((), True), (("DLX900",), False), (("syntax-error",), False), (("DLX9",), False), (("ALL",), False)])
+def test_a_syntax_error_is_reported_whatever_select_narrows_to(ignore, reported):
+    # `--select DLX020` on a file that does not parse used to say "All checks passed!".
+    settings = Settings(select=("DLX020",), ignore=ignore)
+    assert [d.code for d in lint_source("broken.py", "import torch\ndef f(:\n", settings)] == (["DLX900"] if reported else [])

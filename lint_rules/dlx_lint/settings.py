@@ -11,6 +11,9 @@ from .diagnostics import Applicability, Severity
 from .registry import default_codes, resolve_selector, resolve_selectors
 
 
+ALWAYS_REPORTED = "DLX900"
+"""syntax-error: enabled unless ignored explicitly (by code, prefix, name or ``ALL``)."""
+
 _STRING_TUPLE_FIELDS = ("select", "extend_select", "ignore", "exclude", "extend_safe_fixes", "extend_unsafe_fixes")
 
 
@@ -97,12 +100,18 @@ class Settings:
         resolve_selectors(self.extend_unsafe_fixes)
 
     def base_codes(self) -> frozenset[str]:
-        """Enabled codes before per-file ignores."""
+        """Enabled codes before per-file ignores (``DLX900`` is always among them unless
+        ``ignore`` names it)."""
         cached = self._cache.get("base")
         if cached is None:
             chosen = set(resolve_selectors(self.select) if self.select is not None else default_codes())
             chosen |= resolve_selectors(self.extend_select)
-            chosen -= resolve_selectors(self.ignore)
+            ignored = resolve_selectors(self.ignore)
+            chosen -= ignored
+            if ALWAYS_REPORTED not in ignored:
+                # As in ruff: a file that does not parse is never "All checks passed!", whatever
+                # `select` narrows to; only an explicit ignore (or per-file ignore) hides it.
+                chosen.add(ALWAYS_REPORTED)
             cached = frozenset(chosen)
             self._cache["base"] = cached
         return cached
