@@ -196,8 +196,9 @@ def _error(message: str) -> None:
 
 def _run_check(args: argparse.Namespace) -> int:
     from .config import ConfigError, Overrides, SettingsResolver
-    from .runner import PathNotFoundError, lint_paths
+    from .runner import PathNotFoundError, lint_paths, tune_gc_for_batch
 
+    tune_gc_for_batch()  # this process is ours: a batch run, not a host application
     overrides = Overrides(
         select=tuple(args.select) if args.select is not None else None,
         extend_select=tuple(args.extend_select),
