@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from .diagnostics import Applicability, Diagnostic, Fix, Severity, rule_url
-from .parsing import parse_module
+from .parsing import forget_last_parsed, parse_module
 from .positions import compute_positions
 from .registry import all_rules, rules_by_code
 from .rule import Finding, Rule
@@ -155,7 +155,10 @@ def lint_python_source(path: str, source: str, settings: Settings | None = None,
         if SYNTAX_ERROR not in enabled:
             return []
         return [file_diagnostic(SYNTAX_ERROR, path, "file too deeply nested to parse", settings)]
-    return analyse(module, source, path, rules, settings, raise_errors=raise_errors)
+    try:
+        return analyse(module, source, path, rules, settings, raise_errors=raise_errors)
+    finally:
+        forget_last_parsed()  # a long-lived server thread need not keep this tree alive
 
 
 def analyse(module: cst.Module, source: str, path: str, rules: list[Rule], settings: Settings, *,

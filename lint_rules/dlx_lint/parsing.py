@@ -94,10 +94,16 @@ def statement_lines(module: cst.Module) -> tuple[int, ...] | None:
 
     `dlx_lint.positions` uses it to generate code only for the statements that hold findings
     instead of the whole file (libcst nodes cannot be weakly referenced, hence the
-    one-entry, per-thread memo that keeps the module alive until the next parse).
+    one-entry, per-thread memo that keeps the module alive until the next parse or
+    `forget_last_parsed`, which the engine calls once it is done with a file).
     """
     last = _LAST_PARSED.value
     return last[1] if last is not None and last[0] is module else None
+
+
+def forget_last_parsed() -> None:
+    """Drop this thread's memo of its last parse (see `statement_lines`)."""
+    _LAST_PARSED.value = None
 
 
 def _statement_lines(module: cst.Module, tree: ast.Module) -> tuple[int, ...] | None:
