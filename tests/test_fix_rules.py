@@ -3,13 +3,11 @@ where it must not be offered (the finding stays, without a fix)."""
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
-from dlx_lint import Settings, lint_source
 from dlx_lint.diagnostics import Applicability
-from dlx_lint.fixer import fix_source, parses
+
+from .fix_cases import check_fix_case
 
 SAFE, UNSAFE, DISPLAY = Applicability.SAFE, Applicability.UNSAFE, Applicability.DISPLAY_ONLY
 
@@ -1376,19 +1374,4 @@ CASES = [
 
 @pytest.mark.parametrize("code,source,expected,applicability", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_fix(code, source, expected, applicability):
-    source = textwrap.dedent(source).lstrip("\n")
-    settings = Settings(select=(code,))
-    found = lint_source("t.py", source, settings, raise_errors=True)
-    assert found, f"{code} must fire on this input"
-    result = fix_source("t.py", source, settings, unsafe=True)
-    if expected is None:
-        assert all(d.fix is None for d in found), "no fix may be offered here"
-        assert result.text == source
-        return
-    expected = textwrap.dedent(expected).lstrip("\n")
-    assert {d.fix.applicability for d in found if d.fix is not None} == {applicability}
-    assert result.text == expected
-    assert parses(result.text)
-    unfixed = [d for d in found if d.fix is None or d.fix.applicability is DISPLAY]
-    assert len([d for d in lint_source("t.py", result.text, settings) if d.code == code]) == len(unfixed)
-    assert fix_source("t.py", result.text, settings, unsafe=True).text == result.text
+    check_fix_case(code, source, expected, applicability)
