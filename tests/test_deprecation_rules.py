@@ -351,3 +351,12 @@ def test_fixed_code_computes_the_same_on_torch():
         """)
     done = subprocess.run([sys.executable, "-c", script, source, fixed], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_replacement_given_as_a_phrase_is_not_quoted_as_code():
+    # `torch._six`'s replacement is prose holding code; quoting it whole gave "use `the
+    # standard library (`math.inf`, ...)`" with broken backticks.
+    (found,) = lint("from torch._six import inf\n")
+    assert "; use the standard library (`math.inf`, `str`, `collections.abc`)" in found.message
+    (found,) = lint("import torch\nx = torch.ger(a, b)\n", select=("DLX301",))
+    assert "; use `torch.outer`" in found.message

@@ -325,6 +325,12 @@ def describe(entry: Entry) -> str:
     return f"deprecated since {entry.version_text(entry.deprecated)}"
 
 
+def replacement_text(entry: Entry) -> str:
+    """The replacement as a message shows it: code in backticks, a phrase (``the tensor
+    itself``) as plain words."""
+    return entry.replacement if entry.replacement.startswith("the ") else f"`{entry.replacement}`"
+
+
 def use_message(entry: Entry, qualname: str) -> str:
     """The diagnostic message for a use of a table symbol: what, since when, the replacement
     and how the arguments differ (the catalog asks DLX302 to say so; DLX301 does the same)."""
@@ -333,7 +339,7 @@ def use_message(entry: Entry, qualname: str) -> str:
         subject = f"`{entry.name}` {verb} {describe(entry)}"
     else:  # a member of a deprecated or removed module
         subject = f"`{qualname}` comes from the module `{entry.name}`, {describe(entry)}"
-    text = f"{subject}; use `{entry.replacement}`"
+    text = f"{subject}; use {replacement_text(entry)}"
     if entry.arguments and entry.arguments != "same arguments":
         text += f" ({entry.arguments})"
     return text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Iterator
 
-from ..deprecations import describe, target_version
+from ..deprecations import describe, replacement_text, target_version
 from ..diagnostics import Applicability, Severity
 from ..fixes.deprecated import import_fix
 from ..rule import Finding, FixAvailability, Reference, Rule
@@ -106,7 +106,7 @@ import torch.cuda.amp as amp
                 continue
             if any(e.removed is not None for _, e in names):
                 removed.add(id(statement.node))
-            parts = [f"`{q}` ({describe(e)}; use `{e.replacement}`)" for q, e in names]
+            parts = [f"`{q}` ({describe(e)}; use {replacement_text(e)})" for q, e in names]
             yield Finding(statement.node, "import of " + ", ".join(parts), fix=partial(import_fix, model, statement))
 
     def severity_for(self, model, finding):
