@@ -7,13 +7,12 @@ from typing import Iterator
 
 import libcst as cst
 
-from ..deprecations import table, target_version
 from ..diagnostics import Applicability, Severity
 from ..fixes.arguments import positional_count
 from ..fixes.helpers import add_keyword
 from ..fixes.spec import NodeFix, Replace
 from ..rule import Finding, FixAvailability, Reference, Rule
-from ..semantic.symbol_uses import calls_resolving_to, has_star_kwargs, keyword_arg
+from ..semantic.symbol_uses import argument_entry_calls, has_star_kwargs, keyword_arg
 
 
 class CheckpointWithoutUseReentrant(Rule):
@@ -103,19 +102,13 @@ def run(block, x, saver, **kwargs):
     fix_applicability = Applicability.UNSAFE
 
     def check(self, model) -> Iterator[Finding]:
-        target = target_version(model)
-        for entry in table().arguments.get(self.code, ()):
-            if not entry.applies(target):
+        for entry, call, qualname in argument_entry_calls(model, self.code):
+            if has_star_kwargs(call) or keyword_arg(call, entry.missing) is not None:  # type: ignore[arg-type]
                 continue
-            functions = frozenset(entry.functions)
-            lasts = frozenset(f.rsplit(".", 1)[-1] for f in functions)
-            for call, qualname in calls_resolving_to(model, lasts, functions.__contains__):
-                if has_star_kwargs(call) or keyword_arg(call, entry.missing) is not None:  # type: ignore[arg-type]
-                    continue
-                if qualname.endswith("checkpoint_sequential") and positional_count(call) > 3:
-                    continue  # checkpoint_sequential(functions, segments, input, use_reentrant)
-                yield Finding(call, f"`{qualname}` without `use_reentrant=`: PyTorch warns since 2.1 that it must be "
-                                    f"passed explicitly; {entry.arguments}", fix=partial(_fix, call, qualname))
+            if qualname.endswith("checkpoint_sequential") and positional_count(call) > 3:
+                continue  # checkpoint_sequential(functions, segments, input, use_reentrant)
+            yield Finding(call, f"`{qualname}` without `use_reentrant=`: PyTorch warns since 2.1 that it must be "
+                                f"passed explicitly; {entry.arguments}", fix=partial(_fix, call, qualname))
 
 
 def _fix(call: cst.Call, qualname: str) -> NodeFix | None:

@@ -7,12 +7,11 @@ from typing import Iterator
 
 import libcst as cst
 
-from ..deprecations import table, target_version
 from ..diagnostics import Severity
 from ..fixes.arguments import has_star, index_of, positional_count, rewrite_args
 from ..fixes.spec import NodeFix, Replace
 from ..rule import Finding, FixAvailability, Reference, Rule
-from ..semantic.symbol_uses import calls_resolving_to, keyword_arg
+from ..semantic.symbol_uses import argument_entry_calls, keyword_arg
 
 # Position of `size_average` in each signature (PyTorch 2.13; every parameter up to `reduction`
 # is positional-or-keyword). A plain positional argument at this index is the legacy flag.
@@ -254,34 +253,28 @@ def per_item(pred, target):
     fix_availability = FixAvailability.SOMETIMES
 
     def check(self, model) -> Iterator[Finding]:
-        target = target_version(model)
-        for entry in table().arguments.get(self.code, ()):
-            if not entry.applies(target):
+        for entry, call, qualname in argument_entry_calls(model, self.code):
+            legacy = legacy_args(call, qualname, entry.legacy)
+            # A literal `None` is the default: PyTorch takes the legacy path only when a
+            # flag is not None (torch.nn.modules.loss._Loss.__init__).
+            passed = [(name, position) for name, (arg, position) in legacy.items() if not _is_none(arg)]
+            if not passed:
                 continue
-            functions = frozenset(entry.functions)
-            lasts = frozenset(f.rsplit(".", 1)[-1] for f in functions)
-            for call, qualname in calls_resolving_to(model, lasts, functions.__contains__):
-                legacy = legacy_args(call, qualname, entry.legacy)
-                # A literal `None` is the default: PyTorch takes the legacy path only when a
-                # flag is not None (torch.nn.modules.loss._Loss.__init__).
-                passed = [(name, position) for name, (arg, position) in legacy.items() if not _is_none(arg)]
-                if not passed:
-                    continue
-                values = {name: arg for name, (arg, _) in legacy.items()}
-                literal = all(_is_none(arg) or _literal_bool(arg) is not None for arg in values.values())
-                names = " and ".join(
-                    f"`{name}=`" if position is None else f"positional argument {position + 1} (`{name}`)"
-                    for name, position in passed
-                )
-                fix = None
-                if literal:
-                    reduction = equivalent_reduction(_literal_bool(values.get("size_average")), _literal_bool(values.get("reduce")))
-                    hint = f'use `reduction="{reduction}"`'
-                    fix = partial(_fix, call, qualname, reduction, legacy)
-                else:
-                    hint = f"use `reduction=` ({entry.arguments})"
-                short = qualname.rsplit(".", 1)[-1]
-                yield Finding(call, f"{names} on `{short}` deprecated since PyTorch 0.4.1; {hint}", fix=fix)
+            values = {name: arg for name, (arg, _) in legacy.items()}
+            literal = all(_is_none(arg) or _literal_bool(arg) is not None for arg in values.values())
+            names = " and ".join(
+                f"`{name}=`" if position is None else f"positional argument {position + 1} (`{name}`)"
+                for name, position in passed
+            )
+            fix = None
+            if literal:
+                reduction = equivalent_reduction(_literal_bool(values.get("size_average")), _literal_bool(values.get("reduce")))
+                hint = f'use `reduction="{reduction}"`'
+                fix = partial(_fix, call, qualname, reduction, legacy)
+            else:
+                hint = f"use `reduction=` ({entry.arguments})"
+            short = qualname.rsplit(".", 1)[-1]
+            yield Finding(call, f"{names} on `{short}` deprecated since PyTorch 0.4.1; {hint}", fix=fix)
 
 
 def _fix(call: cst.Call, qualname: str, reduction: str, legacy: dict[str, tuple[cst.Arg, int | None]]) -> NodeFix | None:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from ..deprecations import Entry, Table, table
+from ..deprecations import Entry, Table, table, target_version
 from .compat import is_compat_fallback, name_may_hold_other
 from .names import dotted_name
 
@@ -259,6 +259,20 @@ def _plain_import_target(statement: cst.Import, local: str) -> str | None:
         if bound == local:
             return full
     return None
+
+
+def argument_entry_calls(model: "SemanticModel", code: str):
+    """``(entry, call, qualname)`` for each call of a function that an argument entry of rule
+    `code` names (``deprecations.toml``, kind = argument), for the entries that apply at the
+    file's ``target-torch-version``. Source order within each entry."""
+    target = target_version(model)
+    for entry in table().arguments.get(code, ()):
+        if not entry.applies(target):
+            continue
+        functions = frozenset(entry.functions)
+        lasts = frozenset(function.rsplit(".", 1)[-1] for function in functions)
+        for call, qualname in calls_resolving_to(model, lasts, functions.__contains__):
+            yield entry, call, qualname
 
 
 def calls_resolving_to(model: "SemanticModel", lasts: frozenset[str], accept) -> list[tuple[cst.Call, str]]:
